@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { UplineError } from '../core/errors.js';
+
+/**
+ * The server's config file (SPEC 6): JSON, every key optional with an embedded default,
+ * unknown keys and wrong types refused at start with the key's name. `config.example.json`
+ * documents every key; a test keeps the two in step.
+ */
+export const configSchema = z.strictObject({
+  /** Interface to listen on; loopback unless the operator opens it up. */
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** Where the database (and its WAL) live. */
+  dataDir: z.string().min(1).default('./data'),
+  /** Plan file path; empty means the embedded reference plan (plans/reference.json). */
+  plan: z.string().default(''),
+  ingestKey: z.string().min(8).default('dev-ingest-key-change-me'),
+  adminToken: z.string().min(8).default('dev-admin-token-change-me'),
+  /** HMAC secret for distributor tokens. */
+  secret: z.string().min(16).default('dev-secret-change-me-0123456789'),
+  /** Walk threads (0 walks on the sequencer thread). */
+  workers: z.number().int().min(0).max(64).default(2),
+  /** Most events per batch, so per SQLite transaction. */
+  batch: z.number().int().min(1).max(1_048_576).default(4096),
+  /** SQLite synchronous mode: FULL survives power loss, NORMAL only process crashes. */
+  synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  /** Demo mode for `serve`: distributors to generate into an empty database (0 = off). */
+  demoDistributors: z.number().int().min(0).max(10_000_000).default(10_000),
+  /** Demo mode: synthetic orders per second fed to the engine (0 = off). */
+  demoOrdersPerSecond: z.number().int().min(0).max(1_000_000).default(200),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export function parseConfig(value: unknown, source = 'config'): Config {
+  const result = configSchema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const key = issue === undefined ? '' : issue.path.map(String).join('.');
+  const keys = issue !== undefined && 'keys' in issue ? (issue.keys as string[]).join(', ') : '';
+  const where = keys !== '' ? keys : key === '' ? '(root)' : key;
+  const message = issue === undefined ? 'invalid' : issue.message;
+  throw new UplineError('UPLINE_INVALID_CONFIG', `${source}: ${where}: ${message}`);
+}
+
+export function loadConfig(file: string | undefined): Config {
+  if (file === undefined) return parseConfig({}, 'embedded defaults');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UplineError('UPLINE_IO', `${file}: cannot read config file`, { cause: error });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UplineError('UPLINE_INVALID_CONFIG', `${file}: not valid JSON`, { cause: error });
+  }
+  return parseConfig(value, file);
+}

@@ -1,0 +1,52 @@
+import { CHANGE_ENTRIES, CHANGE_TABLE, ORDER_BATCH, WALK_LINES } from '../../native-layout/batch-layouts.js';
+import { DISTRIBUTORS } from '../../native-layout/layouts.js';
+import type { TableDef, TableFields, TableViews } from '../../native-layout/schema.js';
+import { attachShared, type TableShare } from '../../native-layout/table.js';
+import type { CompiledPlan } from './compiled-plan.js';
+import type { WalkContext } from './walk.js';
+
+/**
+ * A walk task: which orders of the current batch to walk, and the shared tables to walk them
+ * over. Plain data (the SharedArrayBuffers are shared, not copied), posted once per task, so
+ * a task costs one message for thousands of orders.
+ */
+export interface WalkTask {
+  readonly distributors: TableShare;
+  readonly changeTable: TableShare;
+  readonly changeEntries: TableShare;
+  readonly orders: TableShare;
+  readonly walkLines: TableShare;
+  readonly fromIndex: number;
+  readonly toIndex: number;
+}
+
+/**
+ * Views over a task's tables, rebuilt only when a table's buffer changed (it changes only at
+ * a handover growth), so a steady stream of tasks builds no views.
+ */
+export class WalkViewCache {
+  private readonly cache = new Map<string, { buffer: SharedArrayBuffer; views: unknown }>();
+
+  constructor(private readonly plan: CompiledPlan) {}
+
+  contextFor(task: WalkTask): WalkContext {
+    const changeTable = this.views(CHANGE_TABLE, task.changeTable);
+    const changeEntries = this.views(CHANGE_ENTRIES, task.changeEntries);
+    return {
+      plan: this.plan,
+      distributors: this.views(DISTRIBUTORS, task.distributors),
+      changes: { ...changeTable, ...changeEntries },
+      orders: this.views(ORDER_BATCH, task.orders),
+      lines: this.views(WALK_LINES, task.walkLines),
+    };
+  }
+
+  private views<F extends TableFields>(table: TableDef<F>, share: TableShare): TableViews<F> {
+    const cached = this.cache.get(table.name);
+    // The cache holds exactly the views attachShared built for this table name.
+    if (cached !== undefined && cached.buffer === share.buffer) return cached.views as TableViews<F>;
+    const views = attachShared(table, share).views;
+    this.cache.set(table.name, { buffer: share.buffer, views });
+    return views;
+  }
+}
