@@ -1,0 +1,49 @@
+/**
+ * The `events.body` encoding: MessagePack of the normalized event, with explicit options so
+ * the bytes never depend on msgpackr's defaults changing under us.
+ *
+ * - `useRecords: false`: plain msgpack maps. Records would need their shared structures
+ *   stored next to the data; a plain map decodes with any msgpack reader, forever.
+ * - `moreTypes: false`, `structuredClone: false`, `bundleStrings: false`: nothing beyond
+ *   standard msgpack is ever written.
+ * - `int64AsType: 'number'`: every integer we store is a safe integer (validated), so it
+ *   decodes back to a JS number.
+ *
+ * Decoding runs the event through `validateEvent` again: a body that is not a valid event is
+ * a corrupt log, and we would rather crash than replay it.
+ */
+import { Packr } from 'msgpackr';
+
+import { AssertionError } from '../core/assert.js';
+import { EVENT_TYPES, type UplineEvent } from '../events/types.js';
+import { validateEvent } from '../events/validate.js';
+
+const packr = new Packr({
+  useRecords: false,
+  moreTypes: false,
+  structuredClone: false,
+  bundleStrings: false,
+  mapsAsObjects: true,
+  int64AsType: 'number',
+  useFloat32: 0,
+});
+
+export function encodeEvent(event: UplineEvent): Buffer {
+  return packr.pack(event);
+}
+
+export function decodeEvent(body: Uint8Array): UplineEvent {
+  const raw: unknown = packr.unpack(body);
+  const validated = validateEvent(raw);
+  if (!validated.ok) {
+    throw new AssertionError(`stored event body is not a valid event: ${validated.error.message}`);
+  }
+  return validated.event;
+}
+
+/** The `events.type` code of an event type. */
+export function eventTypeCode(type: UplineEvent['type']): number {
+  const code = EVENT_TYPES.indexOf(type);
+  if (code < 0) throw new AssertionError(`unknown event type ${type}`);
+  return code;
+}

@@ -1,0 +1,139 @@
+/**
+ * Read queries over the ledger: a distributor's newest lines (dashboard, API) and the per
+ * distributor aggregation the export (SPEC 4) is built on.
+ */
+import type Database from 'better-sqlite3';
+
+import { assert, assertSafeInteger } from '../core/assert.js';
+import {
+  EARNING_TYPES,
+  lineTypeCode,
+  lineTypeFromCode,
+  type EarningType,
+  type Line,
+  type LineType,
+} from '../ledger/line.js';
+import { emptyEarnings } from '../export/summary.js';
+import { decodeEvent, eventTypeCode } from './event-codec.js';
+
+const ORDER_EVENT = eventTypeCode('order');
+const REFUND_EVENT = eventTypeCode('refund');
+
+/** The line types an order event's lines take the order id for (docs "Lines"). */
+const ORDER_LINE_TYPES: readonly LineType[] = ['fast_start', 'unilevel', 'matching', 'rank_bonus'];
+
+/**
+ * Newest first from the cursor (beforeSeq, beforeOrdinal), exclusive. The row value
+ * comparison is a range on the index's (seq, ordinal) suffix, so with `beneficiary = ?` the
+ * scan starts at the cursor and stops after LIMIT entries; each entry costs one lookup into
+ * `lines` (the other columns) and one rowid lookup into `events` (type and, for orders and
+ * refunds only, the body the order id comes from).
+ */
+export const RECENT_LINES_SQL = `
+SELECT l.seq AS seq, l.ordinal AS ordinal, l.beneficiary AS beneficiary, l.type AS type,
+  l.level AS level, l.source AS source, l.amount AS amountCents, e.type AS eventType,
+  CASE WHEN e.type IN (${ORDER_EVENT}, ${REFUND_EVENT}) THEN e.body END AS body
+FROM lines AS l JOIN events AS e ON e.seq = l.seq
+WHERE l.beneficiary = ? AND (l.seq, l.ordinal) < (?, ?)
+ORDER BY l.seq DESC, l.ordinal DESC
+LIMIT ?`;
+
+export interface RecentLineRow {
+  readonly seq: number;
+  readonly ordinal: number;
+  readonly beneficiary: number;
+  readonly type: number;
+  readonly level: number;
+  readonly source: number;
+  readonly amountCents: number;
+  readonly eventType: number;
+  readonly body: Buffer | null;
+}
+
+export type RecentLinesStatement = Database.Statement<
+  [number, number, number, number],
+  RecentLineRow
+>;
+
+/** The order a line belongs to, per docs/plan-semantics.md "Lines". */
+function lineOrder(row: RecentLineRow, type: LineType): string | null {
+  const byOrder = row.eventType === ORDER_EVENT && ORDER_LINE_TYPES.includes(type);
+  const byRefund = row.eventType === REFUND_EVENT;
+  if (!byOrder && !byRefund) return null;
+  assert(row.body !== null, `event ${row.seq} has no body`);
+  const event = decodeEvent(row.body);
+  assert(event.type === 'order' || event.type === 'refund', `event ${row.seq} type mismatch`);
+  return event.order;
+}
+
+export function toLines(rows: readonly RecentLineRow[]): Line[] {
+  const lines: Line[] = [];
+  for (const row of rows) {
+    assertSafeInteger(row.amountCents, 'line amount');
+    const type = lineTypeFromCode(row.type);
+    lines.push({
+      seq: row.seq,
+      ordinal: row.ordinal,
+      beneficiary: row.beneficiary,
+      type,
+      level: row.level,
+      source: row.source,
+      order: lineOrder(row, type),
+      amountCents: row.amountCents,
+    });
+  }
+  return lines;
+}
+
+/** One distributor's ledger totals; only distributors with at least one line appear. */
+export interface DistributorEarnings {
+  readonly distributor: number;
+  /** Net per earning type, reversals included. */
+  readonly earnedCents: Readonly<Record<EarningType, number>>;
+  /** Positive total of all withdrawals. */
+  readonly withdrawnCents: number;
+  /** Sum of every line, withdrawals included. */
+  readonly balanceCents: number;
+}
+
+export type EarningsRow = {
+  readonly distributor: number;
+  readonly withdrawn: number;
+  readonly balance: number;
+} & { readonly [K in EarningType as `earned_${K}`]: number };
+
+const WITHDRAWAL = lineTypeCode('withdrawal');
+
+/** Built from EARNING_TYPES so the SQL and the line type codes cannot drift apart. */
+export const EARNINGS_SQL = `
+SELECT beneficiary AS distributor,
+  ${EARNING_TYPES.map(
+    (type) => `SUM(CASE type WHEN ${lineTypeCode(type)} THEN amount ELSE 0 END) AS earned_${type}`,
+  ).join(',\n  ')},
+  -SUM(CASE type WHEN ${WITHDRAWAL} THEN amount ELSE 0 END) AS withdrawn,
+  SUM(amount) AS balance
+FROM lines
+GROUP BY beneficiary
+ORDER BY beneficiary`;
+
+export function toEarnings(row: EarningsRow): DistributorEarnings {
+  const earnedCents = emptyEarnings();
+  let earnedTotal = 0;
+  for (const type of EARNING_TYPES) {
+    const amount = row[`earned_${type}`];
+    assertSafeInteger(amount, `earned ${type} of ${row.distributor}`);
+    earnedCents[type] = amount;
+    earnedTotal += amount;
+  }
+  assertSafeInteger(row.withdrawn, `withdrawn of ${row.distributor}`);
+  assertSafeInteger(row.balance, `balance of ${row.distributor}`);
+  assert(row.withdrawn >= 0, `withdrawn of ${row.distributor} is negative`);
+  // Every line type is an earning type or a withdrawal, so the totals must add up.
+  assert(row.balance === earnedTotal - row.withdrawn, `balance of ${row.distributor} mismatch`);
+  return {
+    distributor: row.distributor,
+    earnedCents,
+    withdrawnCents: row.withdrawn,
+    balanceCents: row.balance,
+  };
+}
