@@ -78,7 +78,7 @@ export class Engine {
     this.pool =
       options.workers > 0
         ? new Piscina({
-            filename: new URL('./walk-worker.js', import.meta.url).href,
+            filename: new URL('./walk-worker-entry.cjs', import.meta.url).href,
             minThreads: options.workers,
             maxThreads: options.workers,
             idleTimeout: Number.POSITIVE_INFINITY,

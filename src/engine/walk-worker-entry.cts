@@ -1,0 +1,14 @@
+/**
+ * Piscina's worker entry, in CommonJS on purpose: Piscina first `require`s the worker file,
+ * and on Node versions with require(esm) enabled, requiring an ES module graph and then
+ * importing it again intermittently trips a Node internal assertion. This file is plain
+ * CommonJS, so that `require` always succeeds and the ES module is only ever `import`ed.
+ */
+import type { WalkTask } from './walk-task.js';
+
+const walkModule = import('./walk-worker.js');
+
+module.exports = async function walk(task: WalkTask): Promise<number> {
+  const { default: walkOrders } = await walkModule;
+  return walkOrders(task);
+};
