@@ -1,5 +1,5 @@
 import { Piscina } from 'piscina';
-import { assert } from '../core/assert.js';
+import { assert, AssertionError } from '../core/assert.js';
 import { UplineError } from '../core/errors.js';
 import {
   OUTCOME_ACCEPTED,
@@ -11,15 +11,19 @@ import type { UplineEvent } from '../events/types.js';
 import { parseEventLine, validateEvent } from '../events/validate.js';
 import type { Plan } from '../plan/plan.js';
 import { decodeEvent, encodeEvent, eventTypeCode } from '../store/event-codec.js';
-import type { LoggedEvent } from '../store/schema.js';
+import type { CommitMessage } from './commit-message.js';
 import { Store } from '../store/store.js';
-import { Batch } from './batch.js';
+import { Batch, ENTRY_WITHDRAW } from './batch.js';
+import { copyLines } from './commit-message.js';
+import { CommitWriter } from './commit-writer.js';
 import { compilePlan } from './compiled-plan.js';
 import { LineBuffer } from './line-buffer.js';
 import { Merge } from './merge.js';
 import { PeriodClose } from './period-close.js';
 import { Sequencer } from './sequencer.js';
-import { EngineState, packTaken, takenOutcome, takenSeq } from './state.js';
+import { RecentEvents } from './recent-events.js';
+import { readSnapshot, snapshotPathFor, writeSnapshot, type SnapshotImage } from './snapshot.js';
+import { EngineState, takenOutcome, takenSeq, type SeqIds } from './state.js';
 import { walkOrders, type WalkContext } from './walk.js';
 import type { WalkTask } from './walk-task.js';
 import { shareTable } from '../../native-layout/table.js';
@@ -32,7 +36,15 @@ export interface EngineOptions {
   /** Most logged events per batch, so per SQLite transaction. */
   readonly batchSize: number;
   readonly synchronous?: 'FULL' | 'NORMAL';
+  /** Writes a snapshot after this many events since the last one (and at close); 0 = never. */
+  readonly snapshotEveryEvents?: number;
+  /** Told about snapshots that cannot be used (restart then replays the whole log). */
+  readonly warn?: (message: string) => void;
 }
+
+/** Batches the commit thread may hold at once (see CommitWriter). */
+const COMMITS_IN_FLIGHT_MAX = 2;
+const SNAPSHOT_EVERY_EVENTS_DEFAULT = 2_000_000;
 
 export interface EngineCounters {
   accepted: number;
@@ -61,12 +73,27 @@ export class Engine {
   private readonly entryLoggedOutcome: Int32Array;
   private results: EventResult[] = [];
   private recovering = false;
+  /** Started after recovery; owns the only write connection. */
+  private writer: CommitWriter | null = null;
+  /** Commits of the current submit not yet awaited. */
+  private pendingDurable: Promise<void>[] = [];
+
+  readonly state: EngineState;
+  private readonly recent: RecentEvents;
+  private lastSnapshotSeq = 0;
 
   private constructor(
-    readonly state: EngineState,
     readonly store: Store,
     private readonly options: EngineOptions,
   ) {
+    // Every event not yet durable must stay findable: the open batch and those in flight.
+    this.recent = new RecentEvents(options.batchSize * (COMMITS_IN_FLIGHT_MAX + 2));
+    const ids: SeqIds = {
+      eventIdAt: (seq) => this.recent.idAt(seq) ?? this.store.eventAt(seq)?.id,
+      orderIdAt: (seq) => this.recent.orderIdAt(seq) ?? this.committedOrderIdAt(seq),
+    };
+    const state = new EngineState(compilePlan(options.plan), ids);
+    this.state = state;
     const plan = state.plan;
     this.batch = new Batch(options.batchSize, plan.orderWalkLinesMax);
     this.sequencer = new Sequencer(state, this.batch);
@@ -101,8 +128,13 @@ export class Engine {
         `${options.dbFile}: database was made with another plan`,
       );
     }
-    const engine = new Engine(new EngineState(compilePlan(options.plan)), store, options);
+    const engine = new Engine(store, options);
     await engine.recover();
+    engine.writer = new CommitWriter(
+      options.dbFile,
+      options.synchronous ?? 'FULL',
+      COMMITS_IN_FLIGHT_MAX,
+    );
     return engine;
   }
 
@@ -123,7 +155,7 @@ export class Engine {
         continue;
       }
       const event = validated.event;
-      if (this.state.eventIds.has(event.id)) {
+      if (this.state.taken(event.id) !== -1) {
         duplicates.push(index);
         this.counters.duplicates++;
         continue;
@@ -131,15 +163,20 @@ export class Engine {
       await this.sequence(event, index);
     }
     await this.flush();
+    const durable = this.pendingDurable;
+    this.pendingDurable = [];
+    await Promise.all(durable);
     for (const index of duplicates) results[index] = this.duplicateResult(inputs[index]);
+    const every = this.options.snapshotEveryEvents ?? SNAPSHOT_EVERY_EVENTS_DEFAULT;
+    if (every > 0 && this.state.lastSeq - this.lastSnapshotSeq >= every) this.snapshot();
     return results;
   }
 
   private duplicateResult(input: unknown): EventResult {
     const validated = typeof input === 'string' ? parseEventLine(input) : validateEvent(input);
     assert(validated.ok, 'a duplicate was valid');
-    const taken = this.state.eventIds.get(validated.event.id);
-    assert(taken !== undefined, 'a duplicate id is taken');
+    const taken = this.state.taken(validated.event.id);
+    assert(taken !== -1, 'a duplicate id is taken');
     const outcome = takenOutcome(taken);
     const reason = ruleReasonFromCode(outcome);
     const first = reason === null ? { status: 'accepted' as const } : { status: 'rejected' as const, reason };
@@ -168,7 +205,8 @@ export class Engine {
     this.entryEvents[entry] = event;
     this.entryResultIndex[entry] = resultIndex;
     this.entryLoggedOutcome[entry] = loggedOutcome;
-    state.eventIds.set(event.id, packTaken(seq, outcome));
+    this.recent.record(seq, event);
+    state.take(event.id, seq, outcome);
     // A close stands alone in its batch: no walk phase may see a period reset mid-batch.
     if (batch.full || event.type === 'period.close') await this.flush();
   }
@@ -178,32 +216,69 @@ export class Engine {
     if (batch.entryCount === 0) return;
     await this.walk();
     this.merge.run(this.entryOutcome);
-    const logged: LoggedEvent[] = new Array<LoggedEvent>(batch.entryCount);
     for (let entry = 0; entry < batch.entryCount; entry++) {
       const event = this.entryEvents[entry]!;
       const seq = batch.entrySeq[entry]!;
       const outcome = this.entryOutcome[entry]!;
-      this.state.eventIds.set(event.id, packTaken(seq, outcome));
-      logged[entry] = {
-        seq,
-        id: event.id,
-        type: eventTypeCode(event.type),
-        at: event.at,
-        outcome,
-        body: this.recovering ? EMPTY_BODY : encodeEvent(event),
-      };
+      if (batch.entryKind[entry] === ENTRY_WITHDRAW) this.state.settleTaken(event.id, seq, outcome);
       this.settle(entry, seq, outcome);
     }
     if (this.recovering) {
       for (let entry = 0; entry < batch.entryCount; entry++) {
-        const same = this.entryLoggedOutcome[entry] === this.entryOutcome[entry];
-        assert(same, `replayed seq ${batch.entrySeq[entry]} gave another outcome than logged`);
+        if (this.entryLoggedOutcome[entry] !== this.entryOutcome[entry]) {
+          const seq = batch.entrySeq[entry];
+          throw new AssertionError(`replayed seq ${seq} gave another outcome than logged`);
+        }
       }
     } else {
-      this.store.commitBatch(logged, this.merge.output, this.state.lastSeq);
+      assert(this.writer !== null, 'the commit thread runs once recovery is over');
+      await this.writer.waitForRoom();
+      const message = this.commitMessage();
+      this.pendingDurable.push(this.writer.commit(message, batch.entrySeq[0]!));
     }
     batch.reset();
     this.entryEvents.length = 0;
+  }
+
+  /** The batch as columns for the commit thread (see commit-message.ts). */
+  private commitMessage(): Omit<CommitMessage, 'batchId'> {
+    const batch = this.batch;
+    const count = batch.entryCount;
+    const eventType = new Uint8Array(count);
+    const eventAtMs = new Float64Array(count);
+    const eventIdEnd = new Int32Array(count);
+    const eventBodyEnd = new Int32Array(count);
+    const bodies: Uint8Array[] = new Array<Uint8Array>(count);
+    let ids = '';
+    let bodyBytes = 0;
+    for (let entry = 0; entry < count; entry++) {
+      const event = this.entryEvents[entry]!;
+      eventType[entry] = eventTypeCode(event.type);
+      eventAtMs[entry] = event.at;
+      ids += event.id;
+      eventIdEnd[entry] = ids.length;
+      const body = encodeEvent(event);
+      bodies[entry] = body;
+      bodyBytes += body.length;
+      eventBodyEnd[entry] = bodyBytes;
+    }
+    const eventBodies = new Uint8Array(bodyBytes);
+    for (let entry = 0; entry < count; entry++) {
+      eventBodies.set(bodies[entry]!, entry === 0 ? 0 : eventBodyEnd[entry - 1]!);
+    }
+    return {
+      cursorSeq: this.state.lastSeq,
+      eventCount: count,
+      eventSeq: batch.entrySeq.slice(0, count),
+      eventType,
+      eventAtMs,
+      eventOutcome: this.entryOutcome.slice(0, count),
+      eventIds: ids,
+      eventIdEnd,
+      eventBodies,
+      eventBodyEnd,
+      lines: copyLines(this.merge.output),
+    };
   }
 
   private settle(entry: number, seq: number, outcome: number): void {
@@ -262,6 +337,22 @@ export class Engine {
 
   private committedLinesAt(seq: number): LineBuffer {
     const buffer = new LineBuffer(64);
+    const inFlight = this.writer?.linesInFlight(seq);
+    if (inFlight !== undefined) {
+      const { lines, from, to } = inFlight;
+      for (let row = from; row < to; row++) {
+        buffer.push(
+          lines.seq[row]!,
+          lines.ordinal[row]!,
+          lines.beneficiary[row]!,
+          lines.type[row]!,
+          lines.level[row]!,
+          lines.source[row]!,
+          lines.amountCents[row]!,
+        );
+      }
+      return buffer;
+    }
     for (const row of this.store.linesAtSeq(seq)) {
       buffer.push(row.seq, row.ordinal, row.beneficiary, row.type, row.level, row.source, row.amountCents);
     }
@@ -275,9 +366,15 @@ export class Engine {
    */
   private async recover(): Promise<void> {
     const cursor = this.store.cursor();
-    if (cursor === 0) return;
+    const image = this.usableSnapshot(cursor);
+    if (image !== undefined) {
+      this.state.adopt(image);
+      this.recent.restartAt(this.state.lastSeq);
+      this.lastSnapshotSeq = this.state.lastSeq;
+    }
+    if (cursor === this.state.lastSeq) return;
     this.recovering = true;
-    for (const logged of this.store.eventsAfter(0)) {
+    for (const logged of this.store.eventsAfter(this.state.lastSeq)) {
       assert(logged.seq === this.state.lastSeq + 1, 'the log has a gap');
       await this.sequence(decodeEvent(logged.body), -1, logged.outcome);
     }
@@ -287,6 +384,50 @@ export class Engine {
     this.resetCounters();
   }
 
+  /**
+   * The snapshot next to the database, if it belongs to it: not ahead of the cursor, and the
+   * event at its seq is the one its id table says. Anything else is only a slower restart.
+   */
+  private usableSnapshot(cursor: number): SnapshotImage | undefined {
+    const file = snapshotPathFor(this.options.dbFile);
+    let image: SnapshotImage | undefined;
+    try {
+      image = readSnapshot(file);
+    } catch (error) {
+      if (!(error instanceof UplineError)) throw error;
+      this.options.warn?.(`${file}: snapshot not used: ${error.message}`);
+      return undefined;
+    }
+    if (image === undefined) return undefined;
+    const seq = image.scalars.lastSeq;
+    const logged = seq === 0 ? undefined : this.store.eventAt(seq);
+    const matches =
+      seq <= cursor &&
+      (seq === 0 ||
+        (logged !== undefined &&
+          image.eventIds.get(logged.id, (taken) => takenSeq(taken) === seq) !== -1));
+    if (!matches) {
+      this.options.warn?.(`${file}: snapshot does not match the database; replaying the log`);
+      return undefined;
+    }
+    return image;
+  }
+
+  /** Writes the state image; only at a batch boundary with every batch durable. */
+  private snapshot(): void {
+    assert(this.batch.entryCount === 0, 'snapshots are taken between batches');
+    assert(this.writer === null || this.writer.inFlightCount === 0, 'snapshot ahead of the log');
+    writeSnapshot(snapshotPathFor(this.options.dbFile), this.state.image());
+    this.lastSnapshotSeq = this.state.lastSeq;
+  }
+
+  private committedOrderIdAt(seq: number): string | undefined {
+    const logged = this.store.eventAt(seq);
+    if (logged === undefined) return undefined;
+    const event = decodeEvent(logged.body);
+    return event.type === 'order' || event.type === 'refund' ? event.order : undefined;
+  }
+
   private resetCounters(): void {
     this.counters.accepted = 0;
     this.counters.duplicates = 0;
@@ -294,9 +435,15 @@ export class Engine {
   }
 
   async close(): Promise<void> {
-    if (this.pool !== null) await this.pool.destroy();
-    this.store.close();
+    try {
+      await Promise.all(this.pendingDurable);
+      await this.writer?.close();
+      this.writer = null;
+      const every = this.options.snapshotEveryEvents ?? SNAPSHOT_EVERY_EVENTS_DEFAULT;
+      if (every > 0 && this.state.lastSeq !== this.lastSnapshotSeq) this.snapshot();
+    } finally {
+      if (this.pool !== null) await this.pool.destroy();
+      this.store.close();
+    }
   }
 }
-
-const EMPTY_BODY = new Uint8Array(0);

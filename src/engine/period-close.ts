@@ -49,11 +49,13 @@ export class PeriodClose {
    */
   private addPeriodLegVolume(): void {
     const state = this.state;
-    const { orders, d } = state;
+    const d = state.d;
+    const orders = state.orders.rows;
+    const orderCount = state.orders.count;
     if (this.legCv.length < state.count) this.legCv = new Float64Array(state.count * 2);
     const legCv = this.legCv;
     legCv.fill(0, 0, state.count);
-    for (let row = state.periodFirstOrderRow; row < orders.count; row++) {
+    for (let row = state.periodFirstOrderRow; row < orderCount; row++) {
       assert(orders.period[row] === state.period, 'order of another period in the period tail');
       if (orders.refunded[row] === 1) continue;
       legCv[orders.buyer[row]!] = legCv[orders.buyer[row]!]! + orders.cvCents[row]!;

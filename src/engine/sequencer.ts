@@ -179,8 +179,8 @@ export class Sequencer {
   /** SPEC 3.3; the reversal lines are written by the merge, which has the order's lines. */
   private refund(event: RefundEvent, seq: number): number {
     const state = this.state;
-    const orders = state.orders;
-    const row = orders.find(event.order);
+    const row = state.orders.find(event.order);
+    const orders = state.orders.rows;
     if (row === -1) return code('unknown_order');
     if (orders.refunded[row] === 1) return code('order_already_refunded');
     orders.refunded[row] = 1;

@@ -9,6 +9,14 @@ import {
   type DistributorViews,
 } from './distributor-views.js';
 import { OrderBook } from './order-book.js';
+import type { SnapshotImage } from './snapshot.js';
+import { StringIdTable, type ConfirmEntry } from './string-id-table.js';
+
+/** Finds the ids an event with a given seq carried: the string tables keep only fingerprints. */
+export interface SeqIds {
+  eventIdAt(seq: number): string | undefined;
+  orderIdAt(seq: number): string | undefined;
+}
 
 /**
  * Everything the engine knows between events: the shared distributor columns and id index,
@@ -21,12 +29,13 @@ export class EngineState {
   /** Views of `distributors`; replaced when the table grows (at a batch boundary). */
   d: DistributorViews;
   count = 0;
-  readonly orders = new OrderBook();
+  readonly orders: OrderBook;
   /**
-   * Taken event ids: id → seq * OUTCOME_SPAN + outcome code. Duplicates answer with the
-   * first event's seq and outcome from here.
+   * Taken event ids: id's fingerprint → seq * OUTCOME_SPAN + outcome code. Duplicates answer
+   * with the first event's seq and outcome from here.
    */
-  readonly eventIds = new Map<string, number>();
+  eventIds: StringIdTable;
+  private readonly confirmEventId: ConfirmEntry;
   lastSeq = 0;
   period = 0;
   periodNetCvCents = 0;
@@ -35,11 +44,64 @@ export class EngineState {
 
   constructor(
     readonly plan: CompiledPlan,
+    ids: SeqIds,
     initialCapacity = 1024,
   ) {
     this.distributors = createTable(DISTRIBUTORS, initialCapacity);
     this.d = this.distributors.views;
     this.idIndex = IdIndex.create(idIndexCapacityFor(initialCapacity));
+    this.orders = new OrderBook((seq) => ids.orderIdAt(seq), initialCapacity);
+    this.eventIds = StringIdTable.createFor(initialCapacity);
+    this.confirmEventId = (taken, id) => ids.eventIdAt(takenSeq(taken)) === id;
+  }
+
+  /** The packed seq and outcome an event id took, or -1 when it is not taken. */
+  taken(eventId: string): number {
+    return this.eventIds.get(eventId, this.confirmEventId);
+  }
+
+  take(eventId: string, seq: number, outcome: number): void {
+    this.eventIds.set(eventId, packTaken(seq, outcome));
+  }
+
+  /** Records a taken id's final outcome (a withdrawal is settled after it is sequenced). */
+  settleTaken(eventId: string, seq: number, outcome: number): void {
+    this.eventIds.update(eventId, packTaken(seq, outcome), this.confirmEventId);
+  }
+
+  /** Everything a snapshot holds, as of `lastSeq` (call only at a batch boundary). */
+  image(): SnapshotImage {
+    return {
+      distributors: this.distributors,
+      idIndex: this.idIndex,
+      eventIds: this.eventIds,
+      orderIds: this.orders.ids,
+      orderBook: this.orders.table,
+      scalars: {
+        lastSeq: this.lastSeq,
+        count: this.count,
+        period: this.period,
+        periodNetCvCents: this.periodNetCvCents,
+        periodFirstOrderRow: this.periodFirstOrderRow,
+        orderCount: this.orders.count,
+      },
+    };
+  }
+
+  /** Takes over a snapshot image read at start, before any batch runs. */
+  adopt(image: SnapshotImage): void {
+    assert(this.lastSeq === 0 && this.count === 0, 'adopt a snapshot only into a fresh state');
+    this.distributors = image.distributors;
+    this.d = image.distributors.views;
+    this.idIndex = image.idIndex;
+    this.eventIds = image.eventIds;
+    this.orders.adopt(image.orderBook, image.orderIds, image.scalars.orderCount);
+    const scalars = image.scalars;
+    this.count = scalars.count;
+    this.lastSeq = scalars.lastSeq;
+    this.period = scalars.period;
+    this.periodNetCvCents = scalars.periodNetCvCents;
+    this.periodFirstOrderRow = scalars.periodFirstOrderRow;
   }
 
   slotOf(distributorId: number): number {

@@ -101,6 +101,7 @@ interface Readers {
   readonly cursor: Database.Statement<[], number>;
   readonly plan: Database.Statement<[], string>;
   readonly eventsAfter: Database.Statement<[number], LoggedEvent>;
+  readonly eventAt: Database.Statement<[number], LoggedEvent>;
   readonly findEvent: Database.Statement<[string], { seq: number; outcome: number }>;
   readonly linesAtSeq: Database.Statement<[number], LineRow>;
   readonly recentLines: RecentLinesStatement;
@@ -173,6 +174,12 @@ export class Store {
   eventsAfter(seq: number): IterableIterator<LoggedEvent> {
     assertSafeInteger(seq, 'eventsAfter seq');
     return this.readers.eventsAfter.iterate(seq);
+  }
+
+  /** The logged event with this seq (a primary-key lookup), if committed. */
+  eventAt(seq: number): LoggedEvent | undefined {
+    assertSafeInteger(seq, 'eventAt seq');
+    return this.readers.eventAt.get(seq);
   }
 
   /** The first outcome of an event id, for the duplicate answer after a restart. */
@@ -350,6 +357,7 @@ function prepareReaders(db: Db): Readers {
     eventsAfter: db.prepare(
       'SELECT seq, id, type, at, outcome, body FROM events WHERE seq > ? ORDER BY seq',
     ),
+    eventAt: db.prepare('SELECT seq, id, type, at, outcome, body FROM events WHERE seq = ?'),
     findEvent: db.prepare('SELECT seq, outcome FROM events WHERE id = ?'),
     linesAtSeq: db.prepare(
       `SELECT seq, ordinal, beneficiary, type, level, source, amount AS amountCents
@@ -391,13 +399,18 @@ function prepareWriter(db: Db, readers: Readers): Writer {
   };
 }
 
+function fail(message: string): never {
+  throw new AssertionError(message);
+}
+
 function assertBatchEvents(events: readonly LoggedEvent[], cursor: number, cursorSeq: number) {
   assertSafeInteger(cursorSeq, 'cursorSeq');
   assert(cursorSeq === cursor + events.length, `cursorSeq ${cursorSeq} != last event seq`);
   for (let index = 0; index < events.length; index++) {
     const event = events[index];
     assert(event !== undefined, 'events array has a hole');
-    assert(event.seq === cursor + 1 + index, `event seq ${event.seq} does not continue the log`);
+    // Per event and per line below: messages are built only on failure (no string per row).
+    if (event.seq !== cursor + 1 + index) fail(`event seq ${event.seq} does not continue the log`);
     assert(event.id.length >= 1 && event.id.length <= ID_LENGTH_MAX, 'event id length');
     assert(Number.isInteger(event.type), 'event type is not an integer');
     assert(event.type >= 0 && event.type < EVENT_TYPES.length, 'event type out of range');
@@ -424,10 +437,10 @@ function assertBatchLines(lines: LineColumns, cursor: number, cursorSeq: number)
   for (let row = 0; row < lines.count; row++) {
     const seq = lines.seq[row] as number;
     const ordinal = lines.ordinal[row] as number;
-    assert(Number.isInteger(seq) && seq > cursor && seq <= cursorSeq, `line seq ${seq} range`);
-    assert(seq >= seqPrevious, `line seq ${seq} goes backwards`);
+    if (!(Number.isInteger(seq) && seq > cursor && seq <= cursorSeq)) fail(`line seq ${seq} range`);
+    if (seq < seqPrevious) fail(`line seq ${seq} goes backwards`);
     const ordinalExpected = seq === seqPrevious ? ordinalPrevious + 1 : 0;
-    assert(ordinal === ordinalExpected, `line ${seq}/${ordinal}: expected ${ordinalExpected}`);
+    if (ordinal !== ordinalExpected) fail(`line ${seq}/${ordinal}: expected ${ordinalExpected}`);
     seqPrevious = seq;
     ordinalPrevious = ordinal;
     assertLineValues(lines, row);
@@ -439,7 +452,7 @@ function assertLineValues(lines: LineColumns, row: number): void {
   const type = lines.type[row] as number;
   assert((lines.beneficiary[row] as number) >= 1, 'line beneficiary must be >= 1');
   assert((lines.source[row] as number) >= 1, 'line source must be >= 1');
-  assert(type < LINE_TYPES.length, `line type ${type} out of range`);
+  if (type >= LINE_TYPES.length) fail(`line type ${type} out of range`);
   assertSafeInteger(amount, 'line amount');
   assert(amount !== 0, 'a line of 0 is never written');
   assert(type !== WITHDRAWAL || amount < 0, 'a withdrawal line must be negative');

@@ -1,0 +1,65 @@
+import type { LineColumns } from '../ledger/line-columns.js';
+import type { LoggedEvent } from '../store/schema.js';
+
+/**
+ * One batch on its way from the sequencer thread to the commit thread: the logged events and
+ * the merged lines as columns, so posting a batch of thousands of events clones a handful of
+ * typed arrays and two strings, never an object per event.
+ */
+export interface CommitMessage {
+  readonly batchId: number;
+  readonly cursorSeq: number;
+  readonly eventCount: number;
+  readonly eventSeq: Float64Array;
+  readonly eventType: Uint8Array;
+  readonly eventAtMs: Float64Array;
+  readonly eventOutcome: Int32Array;
+  /** Event ids back to back; `eventIdEnd[i]` is where id `i` ends in the string. */
+  readonly eventIds: string;
+  readonly eventIdEnd: Int32Array;
+  /** Encoded event bodies back to back; `eventBodyEnd[i]` is where body `i` ends. */
+  readonly eventBodies: Uint8Array;
+  readonly eventBodyEnd: Int32Array;
+  readonly lines: LineColumns;
+}
+
+export type CommitReply =
+  | { readonly batchId: number; readonly ok: true }
+  | { readonly batchId: number; readonly ok: false; readonly error: string };
+
+/** Copies the first `count` rows of line columns into fresh arrays the batch can keep. */
+export function copyLines(lines: LineColumns): LineColumns {
+  const count = lines.count;
+  return {
+    count,
+    seq: lines.seq.slice(0, count),
+    ordinal: lines.ordinal.slice(0, count),
+    beneficiary: lines.beneficiary.slice(0, count),
+    type: lines.type.slice(0, count),
+    level: lines.level.slice(0, count),
+    source: lines.source.slice(0, count),
+    amountCents: lines.amountCents.slice(0, count),
+  };
+}
+
+/** The commit thread's side: the events as the store takes them. */
+export function loggedEvents(message: CommitMessage): LoggedEvent[] {
+  const events: LoggedEvent[] = new Array<LoggedEvent>(message.eventCount);
+  let idStart = 0;
+  let bodyStart = 0;
+  for (let index = 0; index < message.eventCount; index++) {
+    const idEnd = message.eventIdEnd[index]!;
+    const bodyEnd = message.eventBodyEnd[index]!;
+    events[index] = {
+      seq: message.eventSeq[index]!,
+      id: message.eventIds.slice(idStart, idEnd),
+      type: message.eventType[index]!,
+      at: message.eventAtMs[index]!,
+      outcome: message.eventOutcome[index]!,
+      body: message.eventBodies.subarray(bodyStart, bodyEnd),
+    };
+    idStart = idEnd;
+    bodyStart = bodyEnd;
+  }
+  return events;
+}
