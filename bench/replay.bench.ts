@@ -1,0 +1,218 @@
+/**
+ * Product targets (a) and (c): end-to-end durable replay throughput and restart-to-ready.
+ *
+ * 1. Generates the event file (cached under WORK_DIR, keyed by its parameters, so a rerun
+ *    skips it; the generation time is printed apart).
+ * 2. Replays it in a child process through the real CLI (`upline replay`, synchronous=FULL,
+ *    every batch committed before it is answered), so the resident memory measured is the
+ *    engine's own: wall time, the CLI's events/s, peak RSS (VmHWM), database size.
+ * 3. Restart: a second child opens the engine on the same database (restart-probe.ts) and
+ *    reports the milliseconds until `Engine.open` resolved. The page cache is warm (the file
+ *    was just written), as after a process crash; a cold boot would add the disk reads.
+ *
+ * Not a tinybench file: each figure is one long run, compared with its product target.
+ *
+ *   node dist/bench/replay.bench.js [--distributors N] [--orders M] [--workers W] [--batch B]
+ *     [--seed S] [--keep]            (defaults: 100k distributors, 500k orders, 2, 4096, 1)
+ *   full size: --distributors 1000000 --orders 5000000
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import {
+  SHARED_BYTES_PER_DISTRIBUTOR_MAX,
+  sharedBytesPerDistributor,
+} from '../native-layout/budget.js';
+import { ensureEventFile, type EventFile } from './event-file.js';
+import {
+  checkChild,
+  CLI_MAIN,
+  databaseBytes,
+  formatBytes,
+  formatCount,
+  intFlag,
+  KIB,
+  lastJsonLine,
+  machineInfo,
+  numberField,
+  parseBenchFlags,
+  printMachine,
+  printTargets,
+  REFERENCE_PLAN,
+  removeDatabase,
+  round,
+  runNodeChild,
+  WORK_DIR,
+  writeResults,
+  type ChildRun,
+  type TargetRow,
+} from './support.js';
+
+const EVENTS_PER_SECOND_MIN = 100_000;
+const RESTART_MS_MAX = 5_000;
+const RESTART_PROBE = fileURLToPath(new URL('./restart-probe.js', import.meta.url));
+
+interface Params {
+  readonly distributors: number;
+  readonly orders: number;
+  readonly workers: number;
+  readonly batch: number;
+  readonly seed: number;
+  readonly keep: boolean;
+}
+
+function readParams(args: readonly string[]): Params {
+  const flags = parseBenchFlags(
+    args,
+    ['distributors', 'orders', 'workers', 'batch', 'seed'],
+    ['keep'],
+  );
+  return {
+    distributors: intFlag(flags, 'distributors', 100_000, 1),
+    orders: intFlag(flags, 'orders', 500_000),
+    workers: intFlag(flags, 'workers', 2),
+    batch: intFlag(flags, 'batch', 4096, 1),
+    seed: intFlag(flags, 'seed', 1),
+    keep: flags['keep'] === true,
+  };
+}
+
+interface Replay {
+  readonly run: ChildRun;
+  readonly summary: Record<string, unknown>;
+  readonly eventsPerSecond: number;
+  readonly dbBytes: number;
+}
+
+async function replay(params: Params, events: EventFile, dbFile: string): Promise<Replay> {
+  removeDatabase(dbFile);
+  console.error(`replaying ${events.file} into ${dbFile} ...`);
+  const run = await runNodeChild([], CLI_MAIN, [
+    'replay',
+    ...['--plan', REFERENCE_PLAN, '--events', events.file, '--db', dbFile],
+    ...['--workers', String(params.workers), '--batch', String(params.batch)],
+  ]);
+  checkChild(run, 'upline replay');
+  const summary = lastJsonLine(run.stdout);
+  if (summary === undefined) throw new Error(`no summary line from replay:\n${run.stdout}`);
+  const eventsPerSecond = numberField(summary, 'eventsPerSecond');
+  return { run, summary, eventsPerSecond, dbBytes: databaseBytes(dbFile) };
+}
+
+interface Restart {
+  readonly run: ChildRun;
+  readonly openMs: number;
+  readonly count: number;
+  readonly lastSeq: number;
+  /** Set when the probe failed (recovery threw): the figure is then missing, not fast. */
+  readonly error: string | null;
+}
+
+async function restart(params: Params, dbFile: string): Promise<Restart> {
+  console.error('restart probe: Engine.open on the replayed database ...');
+  const run = await runNodeChild([], RESTART_PROBE, [
+    ...['--db', dbFile, '--plan', REFERENCE_PLAN],
+    ...['--workers', String(params.workers), '--batch', String(params.batch)],
+  ]);
+  if (run.exitCode !== 0) {
+    const error = /^\w*Error: .*$/m.exec(run.stderr)?.[0] ?? `exit code ${run.exitCode}`;
+    return { run, openMs: Number.NaN, count: 0, lastSeq: 0, error };
+  }
+  const probe = lastJsonLine(run.stdout);
+  return {
+    run,
+    openMs: numberField(probe, 'openMs'),
+    count: numberField(probe, 'count'),
+    lastSeq: numberField(probe, 'lastSeq'),
+    error: null,
+  };
+}
+
+function restartRow(restarted: Restart): TargetRow {
+  const target = `< ${formatCount(RESTART_MS_MAX)} ms (at 1M / 5M)`;
+  if (restarted.error !== null) {
+    return { figure: 'restart to ready', value: `FAILED: ${restarted.error}`, target, ok: false };
+  }
+  return {
+    figure: `restart to ready (${formatCount(restarted.count)} distributors)`,
+    value: `${formatCount(restarted.openMs)} ms`,
+    target,
+    ok: restarted.openMs < RESTART_MS_MAX,
+  };
+}
+
+function targetRows(events: EventFile, replayed: Replay, restarted: Restart): TargetRow[] {
+  const perDistributor = sharedBytesPerDistributor();
+  const wallSeconds = replayed.run.wallMs / 1000;
+  return [
+    row('generation time (cached if 0)', `${round(events.generateMs / 1000, 1)} s`),
+    row('events in file', formatCount(events.stats.events)),
+    row('replay wall time (child, startup incl.)', `${round(wallSeconds, 1)} s`),
+    {
+      figure: 'replay throughput (CLI summary)',
+      value: `${formatCount(replayed.eventsPerSecond)} events/s`,
+      target: `>= ${formatCount(EVENTS_PER_SECOND_MIN)} events/s`,
+      ok: replayed.eventsPerSecond >= EVENTS_PER_SECOND_MIN,
+    },
+    row('durability', 'synchronous=FULL, answer after commit (CLI default)'),
+    row('replay peak RSS (VmHWM)', formatBytes(replayed.run.peakRssKiB * KIB)),
+    row('database size (db + wal + shm)', formatBytes(replayed.dbBytes)),
+    {
+      figure: 'shared bytes per distributor (layout)',
+      value: `${perDistributor} B`,
+      target: `<= ${SHARED_BYTES_PER_DISTRIBUTOR_MAX} B`,
+      ok: perDistributor <= SHARED_BYTES_PER_DISTRIBUTOR_MAX,
+    },
+    restartRow(restarted),
+    row('restart peak RSS (VmHWM)', formatBytes(restarted.run.peakRssKiB * KIB)),
+  ];
+}
+
+function row(figure: string, value: string): TargetRow {
+  return { figure, value, target: '', ok: null };
+}
+
+async function main(): Promise<void> {
+  const params = readParams(process.argv.slice(2));
+  const machine = machineInfo();
+  printMachine(machine);
+  fs.mkdirSync(WORK_DIR, { recursive: true });
+  const events = ensureEventFile(params);
+  const key = `d${params.distributors}-o${params.orders}-s${params.seed}`;
+  const dbFile = path.join(WORK_DIR, `replay-${key}-w${params.workers}-b${params.batch}.db`);
+  const replayed = await replay(params, events, dbFile);
+  console.error(`replay summary: ${JSON.stringify(replayed.summary)}`);
+  const restarted = await restart(params, dbFile);
+  const rows = targetRows(events, replayed, restarted);
+  console.log(`\nreplay: ${params.distributors} distributors, ${params.orders} orders, ` +
+    `workers ${params.workers}, batch ${params.batch}, seed ${params.seed}`);
+  printTargets(rows);
+  const file = writeResults(`replay-d${params.distributors}-o${params.orders}`, {
+    params,
+    loadAverageAtStart: machine.loadAverage,
+    generation: { ms: Math.round(events.generateMs), cached: events.cached, ...events.stats },
+    replay: {
+      wallMs: Math.round(replayed.run.wallMs),
+      summary: replayed.summary,
+      peakRssBytes: replayed.run.peakRssKiB * KIB,
+      peakRssSource: replayed.run.peakRssSource,
+      dbBytes: replayed.dbBytes,
+      synchronous: 'FULL',
+    },
+    restart: {
+      openMs: restarted.openMs,
+      wallMs: Math.round(restarted.run.wallMs),
+      count: restarted.count,
+      lastSeq: restarted.lastSeq,
+      error: restarted.error,
+      peakRssBytes: restarted.run.peakRssKiB * KIB,
+    },
+    sharedBytesPerDistributor: sharedBytesPerDistributor(),
+    table: rows,
+  });
+  console.log(`results: ${file}`);
+  if (!params.keep) removeDatabase(dbFile);
+}
+
+await main();
