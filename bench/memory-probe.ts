@@ -73,6 +73,12 @@ function buildState(distributors: number): Built {
   };
 }
 
+function capacityFlags(flags: ReturnType<typeof parseBenchFlags>) {
+  const distributors = intFlag(flags, 'capacity', 0, 0);
+  if (distributors === 0) return {};
+  return { distributors, events: distributors, orders: 1024 };
+}
+
 async function buildEngine(flags: ReturnType<typeof parseBenchFlags>): Promise<Built> {
   const eventsFile = stringFlag(flags, 'events', '');
   const dbFile = stringFlag(flags, 'db', '');
@@ -82,6 +88,9 @@ async function buildEngine(flags: ReturnType<typeof parseBenchFlags>): Promise<B
     dbFile,
     workers: intFlag(flags, 'workers', 2),
     batchSize: intFlag(flags, 'batch', 4096, 1),
+    // Sized as an operator would size it (config distributorCapacity / eventCapacity), so the
+    // figure is the steady state, not doubling's slack; 0 measures growth from the minimum.
+    capacity: capacityFlags(flags),
   });
   const reader = new LineReader(eventsFile);
   let submitted = 0;

@@ -87,6 +87,7 @@ async function probe(params: Params, mode: Mode, events: EventFile | null): Prom
   if (events !== null) {
     args.push('--events', events.file, '--db', dbFileFor(params));
     args.push('--workers', String(params.workers), '--batch', String(params.batch));
+    args.push('--capacity', String(params.distributors));
   }
   const run = await runNodeChild(['--expose-gc'], PROBE, args);
   checkChild(run, `memory probe (${mode})`);

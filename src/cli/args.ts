@@ -15,7 +15,9 @@ export function parseFlags<const T extends Record<string, { type: 'string' | 'bo
     return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new UplineError('UPLINE_USAGE', `${command}: ${message}`);
+    // parseArgs explains some errors over several lines; SPEC 5 wants one line on stderr.
+    const firstLine = message.split('\n', 1)[0] ?? message;
+    throw new UplineError('UPLINE_USAGE', `${command}: ${firstLine.trim()}`);
   }
 }
 

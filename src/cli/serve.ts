@@ -38,6 +38,12 @@ export async function serveCommand(
     workers: config.workers,
     batchSize: config.batch,
     synchronous: config.synchronous,
+    capacity: {
+      distributors: config.distributorCapacity,
+      orders: config.orderCapacity,
+      events: config.eventCapacity,
+    },
+    warn: (message) => log(JSON.stringify({ status: 'warning', message })),
   });
   log(JSON.stringify({ status: 'ready', db: dbFile, distributors: engine.state.count, seq: engine.state.lastSeq }));
   await seedDemoNetwork(engine, config);

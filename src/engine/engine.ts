@@ -23,7 +23,13 @@ import { PeriodClose } from './period-close.js';
 import { Sequencer } from './sequencer.js';
 import { RecentEvents } from './recent-events.js';
 import { readSnapshot, snapshotPathFor, writeSnapshot, type SnapshotImage } from './snapshot.js';
-import { EngineState, takenOutcome, takenSeq, type SeqIds } from './state.js';
+import {
+  EngineState,
+  takenOutcome,
+  takenSeq,
+  type EngineCapacity,
+  type SeqIds,
+} from './state.js';
 import { walkOrders, type WalkContext } from './walk.js';
 import type { WalkTask } from './walk-task.js';
 import { shareTable } from '../../native-layout/table.js';
@@ -40,6 +46,8 @@ export interface EngineOptions {
   readonly snapshotEveryEvents?: number;
   /** Told about snapshots that cannot be used (restart then replays the whole log). */
   readonly warn?: (message: string) => void;
+  /** Tables allocated up front; they grow past it by handover. */
+  readonly capacity?: EngineCapacity;
 }
 
 /** Batches the commit thread may hold at once (see CommitWriter). */
@@ -92,7 +100,7 @@ export class Engine {
       eventIdAt: (seq) => this.recent.idAt(seq) ?? this.store.eventAt(seq)?.id,
       orderIdAt: (seq) => this.recent.orderIdAt(seq) ?? this.committedOrderIdAt(seq),
     };
-    const state = new EngineState(compilePlan(options.plan), ids);
+    const state = new EngineState(compilePlan(options.plan), ids, options.capacity);
     this.state = state;
     const plan = state.plan;
     this.batch = new Batch(options.batchSize, plan.orderWalkLinesMax);

@@ -12,6 +12,19 @@ import { OrderBook } from './order-book.js';
 import type { SnapshotImage } from './snapshot.js';
 import { StringIdTable, type ConfirmEntry } from './string-id-table.js';
 
+/**
+ * What to allocate up front (STYLE 3: buffers sized from config at start). Past it the
+ * tables grow by handover, which briefly holds the old and the new buffer: an operator who
+ * knows the network's size avoids both the copies and that peak.
+ */
+export interface EngineCapacity {
+  readonly distributors?: number;
+  readonly orders?: number;
+  readonly events?: number;
+}
+
+const CAPACITY_MIN = 1024;
+
 /** Finds the ids an event with a given seq carried: the string tables keep only fingerprints. */
 export interface SeqIds {
   eventIdAt(seq: number): string | undefined;
@@ -45,13 +58,15 @@ export class EngineState {
   constructor(
     readonly plan: CompiledPlan,
     ids: SeqIds,
-    initialCapacity = 1024,
+    capacity: EngineCapacity = {},
   ) {
-    this.distributors = createTable(DISTRIBUTORS, initialCapacity);
+    const distributors = capacity.distributors ?? CAPACITY_MIN;
+    this.distributors = createTable(DISTRIBUTORS, distributors);
     this.d = this.distributors.views;
-    this.idIndex = IdIndex.create(idIndexCapacityFor(initialCapacity));
-    this.orders = new OrderBook((seq) => ids.orderIdAt(seq), initialCapacity);
-    this.eventIds = StringIdTable.createFor(initialCapacity);
+    this.idIndex = IdIndex.create(idIndexCapacityFor(distributors));
+    const orders = capacity.orders ?? CAPACITY_MIN;
+    this.orders = new OrderBook((seq) => ids.orderIdAt(seq), orders);
+    this.eventIds = StringIdTable.createFor(capacity.events ?? CAPACITY_MIN);
     this.confirmEventId = (taken, id) => ids.eventIdAt(takenSeq(taken)) === id;
   }
 

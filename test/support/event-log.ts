@@ -1,0 +1,95 @@
+import { existsSync } from 'node:fs';
+import * as assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import type { LedgerRow } from './pipeline.js';
+
+/** A logged event as plain values: `[seq, id, type, at, outcome, body as hex]`. */
+export type EventLogRow = readonly [number, string, number, number, number, string];
+
+/** The whole event log of a database in seq order (read-only connection). */
+export function readEventLog(dbFile: string): EventLogRow[] {
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db
+      .prepare('SELECT seq, id, type, at, outcome, hex(body) FROM events ORDER BY seq')
+      .raw()
+      .all() as [number, string, number, number, number, string][];
+    return rows;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * The ledger with each line's `seq` replaced by the id of the event at that seq, so two runs
+ * whose seqs differ only because one had extra rule-rejected events (which take a seq but
+ * write nothing) compare equal line for line: `[eventId, ordinal, beneficiary, type, ...]`.
+ */
+export function ledgerByEventId(
+  ledger: readonly LedgerRow[],
+  idAtSeq: ReadonlyMap<number, string>,
+): (string | number)[][] {
+  return ledger.map((row) => {
+    const [seq, ...rest] = row;
+    assert.ok(seq !== undefined, 'a ledger row has a seq');
+    const id = idAtSeq.get(seq);
+    assert.ok(id !== undefined, `ledger line at seq ${seq} has no logged event`);
+    return [id, ...rest];
+  });
+}
+
+/** `seq -> id` of a database's event log. */
+export function idsBySeq(log: readonly EventLogRow[]): Map<number, string> {
+  return new Map(log.map((row) => [row[0], row[1]]));
+}
+
+function scalar(db: Database.Database, sql: string): number | null {
+  const value = db.prepare<[], number | null>(sql).pluck().get();
+  assert.ok(value === null || typeof value === 'number', `${sql}: ${String(value)}`);
+  return value;
+}
+
+/**
+ * The store's crash invariants, read through a fresh read-only connection: the file is a
+ * sound SQLite database, cursor == max(seq) of the log == its row count (no gap), no line
+ * belongs to a seq past the cursor or to no logged event, each event's lines have ordinals
+ * 0, 1, ... without a hole, and a stored snapshot is not ahead of the cursor. A missing file,
+ * or one killed before its schema existed, counts as an empty log. Returns the cursor.
+ */
+export function assertLogInvariants(dbFile: string, label: string): number {
+  if (!existsSync(dbFile)) return 0;
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    assert.equal(db.pragma('integrity_check', { simple: true }), 'ok', `${label}: integrity`);
+    const tables = scalar(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'meta'");
+    if (tables === 0) {
+      assert.equal(scalar(db, 'SELECT count(*) FROM sqlite_schema'), 0, `${label}: half schema`);
+      return 0;
+    }
+    const cursor = scalar(db, "SELECT value FROM meta WHERE key = 'cursor'");
+    assert.ok(cursor !== null && Number.isSafeInteger(cursor), `${label}: cursor ${cursor}`);
+    assert.equal(scalar(db, 'SELECT max(seq) FROM events') ?? 0, cursor, `${label}: max(seq)`);
+    assert.equal(scalar(db, 'SELECT count(*) FROM events'), cursor, `${label}: log has a gap`);
+    const past = scalar(db, `SELECT count(*) FROM lines WHERE seq > ${cursor}`);
+    assert.equal(past, 0, `${label}: lines past the cursor ${cursor}`);
+    const orphans = scalar(
+      db,
+      'SELECT count(*) FROM lines WHERE seq NOT IN (SELECT seq FROM events)',
+    );
+    assert.equal(orphans, 0, `${label}: lines without a logged event`);
+    const holes = scalar(
+      db,
+      `SELECT count(*) FROM (SELECT seq FROM lines GROUP BY seq
+         HAVING min(ordinal) != 0 OR max(ordinal) != count(*) - 1)`,
+    );
+    assert.equal(holes, 0, `${label}: an event with partial lines`);
+    const snapshots = scalar(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'snapshot'");
+    if (snapshots === 1) {
+      const snapshotSeq = scalar(db, 'SELECT max(seq) FROM snapshot') ?? 0;
+      assert.ok(snapshotSeq <= cursor, `${label}: snapshot at ${snapshotSeq} > cursor ${cursor}`);
+    }
+    return cursor;
+  } finally {
+    db.close();
+  }
+}
