@@ -148,8 +148,10 @@ function buildByBulk(file: string, params: LedgerParams, eventCount: number): vo
         progress((first - 1 + count) * LINES_PER_EVENT, params.lines, started);
       }
     }
-    console.error(`  lines in after ${((performance.now() - started) / 1000).toFixed(0)} s; ` +
-      'creating lines_by_beneficiary ...');
+    console.error(
+      `  lines in after ${((performance.now() - started) / 1000).toFixed(0)} s; ` +
+        'creating lines_by_beneficiary ...',
+    );
     db.exec(beneficiaryIndexSql());
     db.prepare("UPDATE meta SET value = ? WHERE key = 'cursor'").run(eventCount);
     db.pragma('wal_checkpoint(TRUNCATE)');

@@ -136,14 +136,22 @@ function runBench(file: string, params: Params, chosen: readonly number[]): Late
 function targetRows(build: { ms: number; lines: number }, dbBytes: number, latency: Latency[]) {
   const rows: TargetRow[] = [
     { figure: 'ledger lines', value: formatCount(build.lines), target: '50,000,000', ok: null },
-    { figure: 'build time (0 if cached)', value: `${round(build.ms / 1000, 1)} s`, target: '',
-      ok: null },
+    {
+      figure: 'build time (0 if cached)',
+      value: `${round(build.ms / 1000, 1)} s`,
+      target: '',
+      ok: null,
+    },
     { figure: 'database size', value: formatBytes(dbBytes), target: '', ok: null },
   ];
   for (const each of latency) {
     const judged = each.task.startsWith('Store.');
     const target = judged ? `< ${LATENCY_MS_MAX} ms` : '';
-    const figures = [['p50', each.p50Ms], ['p99', each.p99Ms], ['mean', each.meanMs]] as const;
+    const figures = [
+      ['p50', each.p50Ms],
+      ['p99', each.p99Ms],
+      ['mean', each.meanMs],
+    ] as const;
     for (const [name, value] of figures) {
       const ok = judged ? value < LATENCY_MS_MAX : null;
       rows.push({ figure: `${each.task} ${name}`, value: `${value.toFixed(3)} ms`, target, ok });

@@ -96,7 +96,7 @@ async function buildEngine(flags: ReturnType<typeof parseBenchFlags>): Promise<B
   let submitted = 0;
   let reported = 0;
   try {
-    for (let lines = reader.next(LINES_PER_SUBMIT); lines.length > 0; ) {
+    for (let lines = reader.next(LINES_PER_SUBMIT); lines.length > 0;) {
       await engine.submit(lines);
       submitted += lines.length;
       if (submitted - reported >= PROGRESS_EVERY) {
@@ -137,7 +137,12 @@ async function collectGarbage(): Promise<void> {
 
 async function main(): Promise<void> {
   const flags = parseBenchFlags(process.argv.slice(2), [
-    'mode', 'distributors', 'events', 'db', 'workers', 'batch',
+    'mode',
+    'distributors',
+    'events',
+    'db',
+    'workers',
+    'batch',
   ]);
   const mode = stringFlag(flags, 'mode', 'state') as Mode;
   if (mode !== 'state' && mode !== 'engine') throw new Error(`bad --mode ${mode}`);

@@ -109,8 +109,10 @@ function rowsFor(probe: Probe, scaleToTarget: number): TargetRow[] {
   const peakBytes = probe.peakRssKiB * KIB;
   const tables = num(probe, 'distributorTableBytes') + num(probe, 'idIndexBytes');
   const judged = probe.mode === 'engine';
-  const scaled = scaleToTarget === 1 ? '' : ` (x${round(scaleToTarget, 2)} to 10M: ` +
-    `${formatBytes(peakBytes * scaleToTarget)})`;
+  const scaled =
+    scaleToTarget === 1
+      ? ''
+      : ` (x${round(scaleToTarget, 2)} to 10M: ` + `${formatBytes(peakBytes * scaleToTarget)})`;
   return [
     ctx(`${probe.mode}: distributors built`, formatCount(num(probe, 'count'))),
     ctx(`${probe.mode}: build time`, `${round(num(probe, 'buildMs') / 1000, 1)} s`),

@@ -185,8 +185,10 @@ async function main(): Promise<void> {
   console.error(`replay summary: ${JSON.stringify(replayed.summary)}`);
   const restarted = await restart(params, dbFile);
   const rows = targetRows(events, replayed, restarted);
-  console.log(`\nreplay: ${params.distributors} distributors, ${params.orders} orders, ` +
-    `workers ${params.workers}, batch ${params.batch}, seed ${params.seed}`);
+  console.log(
+    `\nreplay: ${params.distributors} distributors, ${params.orders} orders, ` +
+      `workers ${params.workers}, batch ${params.batch}, seed ${params.seed}`,
+  );
   printTargets(rows);
   const file = writeResults(`replay-d${params.distributors}-o${params.orders}`, {
     params,

@@ -257,10 +257,7 @@ export function assertTableLayout<F extends TableFields>(layout: TableLayout<F>)
     const elementBytes = ELEMENT_BYTES[region.type];
     assert(region.byteOffset % COLUMN_ALIGN_BYTES === 0, `${what}.${region.name} not aligned`);
     assert(region.byteOffset % elementBytes === 0, `${what}.${region.name} misaligned element`);
-    assert(
-      region.byteLength === layout.capacity * elementBytes,
-      `${what}.${region.name} length`,
-    );
+    assert(region.byteLength === layout.capacity * elementBytes, `${what}.${region.name} length`);
     assert(region.byteOffset >= previousEnd, `${what}.${region.name} overlaps the one before`);
     assert(region.byteOffset - previousEnd < COLUMN_ALIGN_BYTES, `${what}.${region.name} gap`);
     previousEnd = region.byteOffset + region.byteLength;

@@ -35,12 +35,7 @@ import {
   TABLE_CAPACITY_MAX,
 } from './schema.js';
 import type { FileRegion } from './snapshot.js';
-import {
-  ORDER_BOOK,
-  STRING_IDS,
-  STRING_IDS_CAPACITY_MIN,
-  stringIdsSizeMax,
-} from './string-ids.js';
+import { ORDER_BOOK, STRING_IDS, STRING_IDS_CAPACITY_MIN, stringIdsSizeMax } from './string-ids.js';
 import type { StructValue } from './struct.js';
 import { defineStruct, readStruct, writeStruct } from './struct.js';
 

@@ -116,8 +116,11 @@ export function decodeSnapshotHeader(bytes: ArrayBufferView, byteOffset = 0): Sn
     );
   }
   assertFingerprint('snapshot', SNAPSHOT_LAYOUT_HASH, header.layoutHash);
-  const reservedZero = header.reserved0 === 0 && header.reserved1 === 0n &&
-    header.reserved2 === 0n && header.reserved3 === 0n;
+  const reservedZero =
+    header.reserved0 === 0 &&
+    header.reserved1 === 0n &&
+    header.reserved2 === 0n &&
+    header.reserved3 === 0n;
   if (!reservedZero) corrupt('reserved bytes are not zero');
   const info: SnapshotHeaderInfo = {
     distributorCount: header.distributorCount,

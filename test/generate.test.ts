@@ -160,7 +160,10 @@ describe('generate: shape and counts', () => {
     assert.equal(byType.get('withdraw'), stats.withdrawals);
     assert.equal(byType.get('terminate'), stats.terminations);
     assert.equal(byType.get('period.close'), stats.periodCloses);
-    assert.equal(stats.bytes, lines.reduce((sum, line) => sum + line.length + 1, 0));
+    assert.equal(
+      stats.bytes,
+      lines.reduce((sum, line) => sum + line.length + 1, 0),
+    );
     const orders = NETWORK_OPTIONS.orders;
     assertNear(stats.refunds / orders, 0.02, 0.005, 'refund rate');
     assertNear(stats.withdrawals / orders, 0.01, 0.003, 'withdrawal rate');
@@ -239,7 +242,7 @@ function rejectedEnrollments(events: readonly Enroll[]): Set<number> {
       autoTurns.set(event.sponsor, turn + 1);
       const leg = turn % 2 === 0 ? 'L' : 'R';
       let node = event.sponsor;
-      for (let child = children.get(node)?.[leg]; child !== undefined; ) {
+      for (let child = children.get(node)?.[leg]; child !== undefined;) {
         node = child;
         child = children.get(node)?.[leg];
       }

@@ -56,7 +56,10 @@ describe('DISTRIBUTORS', () => {
       FLAG_AUTO_NEXT_RIGHT,
     ];
     assert.deepEqual(flags, [1, 2, 4, 8, 16]);
-    assert.equal(flags.reduce((all, flag) => all | flag, 0), 31);
+    assert.equal(
+      flags.reduce((all, flag) => all | flag, 0),
+      31,
+    );
   });
 
   it('stores money at the offsets its layout names, at any capacity', () => {

@@ -325,17 +325,14 @@ test('upline replay: a missing file or a bad flag exits 1 with one line naming i
  * (`--workers -1`) `util.parseArgs` throws a three-line message ("... is ambiguous.\nDid you
  * forget ...\nTo specify ...") and `parseFlags` in src/cli/args.ts passed it through whole.
  */
-test(
-  'upline replay --workers -1: exit 1 with one line naming --workers',
-  async () => {
-    const eventsFile = join(dir.path, 'usage-dash.ndjson');
-    writeFileSync(eventsFile, HEADER.join('\n') + '\n');
-    const dbFile = freshDb();
-    const args = ['--plan', planFile('reference'), '--events', eventsFile, '--db', dbFile];
-    const end = await runCli(['replay', ...args, '--workers', '-1']);
-    assertUsageError(end, '--workers', '--workers -1');
-  },
-);
+test('upline replay --workers -1: exit 1 with one line naming --workers', async () => {
+  const eventsFile = join(dir.path, 'usage-dash.ndjson');
+  writeFileSync(eventsFile, HEADER.join('\n') + '\n');
+  const dbFile = freshDb();
+  const args = ['--plan', planFile('reference'), '--events', eventsFile, '--db', dbFile];
+  const end = await runCli(['replay', ...args, '--workers', '-1']);
+  assertUsageError(end, '--workers', '--workers -1');
+});
 
 // ---------------------------------------------------------------------------------------------
 // Fuzz: junk text, random JSON values and mutated events spliced into a random valid stream.

@@ -30,8 +30,18 @@ const RUNS: readonly PipelineRun[] = [
 
 const promotionPlan = planWith((plan) => {
   plan.promotions = [
-    { from: 1_700_000_000_000, to: 1_700_000_000_000 + 20 * 86_400_000, types: ['unilevel', 'matching', 'binary'], multiplierBps: 15_000 },
-    { from: 1_700_000_000_000, to: 1_800_000_000_000, types: ['unilevel', 'pool', 'rank_bonus', 'incentive'], multiplierBps: 12_500 },
+    {
+      from: 1_700_000_000_000,
+      to: 1_700_000_000_000 + 20 * 86_400_000,
+      types: ['unilevel', 'matching', 'binary'],
+      multiplierBps: 15_000,
+    },
+    {
+      from: 1_700_000_000_000,
+      to: 1_800_000_000_000,
+      types: ['unilevel', 'pool', 'rank_bonus', 'incentive'],
+      multiplierBps: 12_500,
+    },
   ];
 });
 

@@ -37,10 +37,16 @@ function refused(edit: (plan: Record<string, unknown>) => void, where: string): 
 }
 
 test('a bad plan is refused with the path of the first bad field', () => {
-  refused((plan) => ((plan['ranks'] as Record<string, unknown>[])[1]!['gv'] = '1000'), 'ranks[1].gv');
+  refused(
+    (plan) => ((plan['ranks'] as Record<string, unknown>[])[1]!['gv'] = '1000'),
+    'ranks[1].gv',
+  );
   refused((plan) => (plan['activePv'] = 99.5), 'activePv');
   refused((plan) => (plan['bonus'] = 1), '(root)');
-  refused((plan) => ((plan['unilevel'] as Record<string, unknown>)['levelsBps'] = [1000, -1]), 'unilevel.levelsBps[1]');
+  refused(
+    (plan) => ((plan['unilevel'] as Record<string, unknown>)['levelsBps'] = [1000, -1]),
+    'unilevel.levelsBps[1]',
+  );
   refused(
     (plan) => (plan['promotions'] = [{ from: 0, to: 10, types: ['cashback'], multiplierBps: 1 }]),
     'promotions[0].types[0]',
@@ -54,12 +60,18 @@ test('a bad plan is refused with the path of the first bad field', () => {
 
 test('an unreadable or unparseable plan file is refused, naming the file', () => {
   const missing = join(dir.path, 'missing.json');
-  assert.throws(() => loadPlan(missing), (error: unknown) =>
-    error instanceof UplineError && error.code === 'UPLINE_IO' && error.message.includes(missing));
+  assert.throws(
+    () => loadPlan(missing),
+    (error: unknown) =>
+      error instanceof UplineError && error.code === 'UPLINE_IO' && error.message.includes(missing),
+  );
   const broken = join(dir.path, 'broken.json');
   writeFileSync(broken, '{"name": ');
-  assert.throws(() => loadPlan(broken), (error: unknown) =>
-    error instanceof UplineError &&
-    error.code === 'UPLINE_INVALID_PLAN' &&
-    error.message.includes(broken));
+  assert.throws(
+    () => loadPlan(broken),
+    (error: unknown) =>
+      error instanceof UplineError &&
+      error.code === 'UPLINE_INVALID_PLAN' &&
+      error.message.includes(broken),
+  );
 });

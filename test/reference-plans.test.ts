@@ -52,19 +52,16 @@ function lineTypes(plan: Plan): Set<LineType> {
 
 describe('reference: plan switches', () => {
   it('the script writes every line type on the reference plan', () => {
-    assert.deepEqual(
-      [...lineTypes(referencePlan())].sort(),
-      [
-        'binary',
-        'fast_start',
-        'incentive',
-        'matching',
-        'pool',
-        'rank_bonus',
-        'unilevel',
-        'withdrawal',
-      ],
-    );
+    assert.deepEqual([...lineTypes(referencePlan())].sort(), [
+      'binary',
+      'fast_start',
+      'incentive',
+      'matching',
+      'pool',
+      'rank_bonus',
+      'unilevel',
+      'withdrawal',
+    ]);
   });
 
   // Withdrawals are accepted whenever something was earned; they are not a component.

@@ -85,11 +85,7 @@ describe('reference: ranks and advancement bonuses', () => {
   });
 
   it('never lowers a paid-as rank or a title within the period, and skips terminated ones', () => {
-    const engine = run(RANKS_ONLY, [
-      enroll('e1', 1, null),
-      enroll('e2', 2, 1),
-      enroll('e3', 3, 1),
-    ]);
+    const engine = run(RANKS_ONLY, [enroll('e1', 1, null), enroll('e2', 2, 1), enroll('e3', 3, 1)]);
     step(engine, order('a', 'A', 2, 100, 0));
     step(engine, order('b', 'B', 3, 100, 0));
     assert.deepEqual(step(engine, order('c', 'C', 1, 800, 0)), [[1, 'rank_bonus', 1, 5000]]);

@@ -1,13 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import {
-  chain,
-  enroll,
-  order,
-  periodClose,
-  terminate,
-  THIRTY_DAYS_MS,
-} from './support/events.js';
+import { chain, enroll, order, periodClose, terminate, THIRTY_DAYS_MS } from './support/events.js';
 import { allOff, planWith, pvRanks } from './support/plans.js';
 import { run, stateOf, step } from './support/reference.js';
 

@@ -4,11 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { IdIndex } from '../native-layout/id-index.js';
-import {
-  DISTRIBUTORS,
-  SNAPSHOT_MAGIC,
-  idIndexCapacityFor,
-} from '../native-layout/layouts.js';
+import { DISTRIBUTORS, SNAPSHOT_MAGIC, idIndexCapacityFor } from '../native-layout/layouts.js';
 import { layoutFor } from '../native-layout/schema.js';
 import { encodeSnapshotHeader } from '../native-layout/snapshot.js';
 import {

@@ -209,7 +209,14 @@ test('ids of every event type survive the codec', () => {
     );
     assert.deepEqual(
       stored.map((event) => [event.type, event.at]),
-      [[0, 1], [0, 2], [1, 3], [2, 4], [4, 5], [5, 2 ** 52]],
+      [
+        [0, 1],
+        [0, 2],
+        [1, 3],
+        [2, 4],
+        [4, 5],
+        [5, 2 ** 52],
+      ],
     );
   });
 });

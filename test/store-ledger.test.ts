@@ -44,8 +44,11 @@ function fillLedger(store: Store): void {
     [
       logged(6, { id: 'r6', type: 'refund', at: 6, order: 'o-1' }),
       logged(7, { id: 'c7', type: 'period.close', at: 7 }),
-      logged(8, { id: 'o8', type: 'order', at: 8, order: 'o-1', distributor: 3, pv: 1, cv: 1 },
-        rejected),
+      logged(
+        8,
+        { id: 'o8', type: 'order', at: 8, order: 'o-1', distributor: 3, pv: 1, cv: 1 },
+        rejected,
+      ),
     ],
     lineColumns([
       [6, 0, 2, 'fast_start', 0, 3, -2000],

@@ -138,7 +138,10 @@ describe('StringIdTable', () => {
     assert.equal(table.get('first', log.confirm), 32);
     assert.throws(() => table.set('first', 128, log.confirm), /already/);
     // A caller that never confirms sees no key at all, even with the fingerprint present.
-    assert.equal(table.get('first', () => false), -1);
+    assert.equal(
+      table.get('first', () => false),
+      -1,
+    );
     // Growth rehashes by the stored fingerprint and keeps both.
     table.grow(64);
     assert.equal(table.get('first', log.confirm), 32);

@@ -41,7 +41,8 @@ export function integerFlag(
   if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
     throw new UplineError(
       'UPLINE_USAGE',
-      `${command}: --${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`,
+      `${command}: --${flag} must be an integer from ${min} to ${max}, ` +
+        `got ${JSON.stringify(value)}`,
     );
   }
   return parsed;

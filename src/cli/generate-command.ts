@@ -20,13 +20,25 @@ export function generateCommand(args: readonly string[]): GenerateStats {
     1,
     100_000_000,
   );
-  const orders = integerFlag(COMMAND, 'orders', required(COMMAND, 'orders', flags.orders), 0, 0, 1e9);
+  const orders = integerFlag(
+    COMMAND,
+    'orders',
+    required(COMMAND, 'orders', flags.orders),
+    0,
+    0,
+    1e9,
+  );
   const seed = integerFlag(COMMAND, 'seed', flags.seed, 1, 0, 2 ** 32 - 1);
   const out = required(COMMAND, 'out', flags.out);
   const periodFlag = flags['period-orders'];
   const options =
     periodFlag === undefined
       ? { distributors, orders, seed }
-      : { distributors, orders, seed, periodOrders: integerFlag(COMMAND, 'period-orders', periodFlag, 0, 1, 1e9) };
+      : {
+          distributors,
+          orders,
+          seed,
+          periodOrders: integerFlag(COMMAND, 'period-orders', periodFlag, 0, 1, 1e9),
+        };
   return generateToFile(options, out);
 }

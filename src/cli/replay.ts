@@ -46,7 +46,7 @@ export async function replayCommand(args: readonly string[]): Promise<ReplaySumm
   const started = performance.now();
   let events = 0;
   try {
-    for (let lines = reader.next(LINES_PER_SUBMIT); lines.length > 0; ) {
+    for (let lines = reader.next(LINES_PER_SUBMIT); lines.length > 0;) {
       await engine.submit(lines);
       events += lines.length;
       lines = reader.next(LINES_PER_SUBMIT);

@@ -45,7 +45,14 @@ export async function serveCommand(
     },
     warn: (message) => log(JSON.stringify({ status: 'warning', message })),
   });
-  log(JSON.stringify({ status: 'ready', db: dbFile, distributors: engine.state.count, seq: engine.state.lastSeq }));
+  log(
+    JSON.stringify({
+      status: 'ready',
+      db: dbFile,
+      distributors: engine.state.count,
+      seq: engine.state.lastSeq,
+    }),
+  );
   await seedDemoNetwork(engine, config);
   const demo = new DemoStream(engine, config);
   let running = true;
@@ -58,13 +65,15 @@ export async function serveCommand(
     if (Date.now() - lastStatus >= STATUS_INTERVAL_MS) {
       const accepted = engine.counters.accepted;
       const seconds = (Date.now() - lastStatus) / 1000;
-      log(JSON.stringify({
-        status: 'running',
-        eventsPerSecond: Math.round((accepted - lastAccepted) / seconds),
-        distributors: engine.state.count,
-        seq: engine.state.lastSeq,
-        period: engine.state.period,
-      }));
+      log(
+        JSON.stringify({
+          status: 'running',
+          eventsPerSecond: Math.round((accepted - lastAccepted) / seconds),
+          distributors: engine.state.count,
+          seq: engine.state.lastSeq,
+          period: engine.state.period,
+        }),
+      );
       lastStatus = Date.now();
       lastAccepted = accepted;
     }

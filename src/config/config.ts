@@ -26,9 +26,24 @@ export const configSchema = z.strictObject({
   /** SQLite synchronous mode: FULL survives power loss, NORMAL only process crashes. */
   synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
   /** Tables allocated at start (they grow past these by handover, briefly holding both). */
-  distributorCapacity: z.number().int().min(1).max(2 ** 31 - 1).default(65_536),
-  orderCapacity: z.number().int().min(1).max(2 ** 31 - 1).default(65_536),
-  eventCapacity: z.number().int().min(1).max(2 ** 31 - 1).default(65_536),
+  distributorCapacity: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1)
+    .default(65_536),
+  orderCapacity: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1)
+    .default(65_536),
+  eventCapacity: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1)
+    .default(65_536),
   /** Demo mode for `serve`: distributors to generate into an empty database (0 = off). */
   demoDistributors: z.number().int().min(0).max(10_000_000).default(10_000),
   /** Demo mode: synthetic orders per second fed to the engine (0 = off). */

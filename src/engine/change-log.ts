@@ -29,7 +29,7 @@ export interface ChangeLogViews {
 }
 
 export function hashSlot(slot: number, mask: number): number {
-  return Math.imul(slot + 1, 0x9e3779b1) >>> 0 & mask;
+  return (Math.imul(slot + 1, 0x9e3779b1) >>> 0) & mask;
 }
 
 /** Position of `slot` in the table, or -1. Allocation-free: runs per ancestor in workers. */

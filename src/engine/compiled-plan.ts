@@ -96,7 +96,12 @@ export function compilePlan(plan: Plan): CompiledPlan {
  * SPEC 3 promotions: every promotion covering the line's type and the event's `at` multiplies
  * the amount in list order, each on the result of the one before.
  */
-export function promote(plan: CompiledPlan, typeCode: number, atMs: number, amount: number): number {
+export function promote(
+  plan: CompiledPlan,
+  typeCode: number,
+  atMs: number,
+  amount: number,
+): number {
   let result = amount;
   const bit = 1 << typeCode;
   for (let index = 0; index < plan.promotionCount; index++) {

@@ -1,11 +1,7 @@
 import { Piscina } from 'piscina';
 import { assert, AssertionError } from '../core/assert.js';
 import { UplineError } from '../core/errors.js';
-import {
-  OUTCOME_ACCEPTED,
-  ruleReasonFromCode,
-  type RejectReason,
-} from '../events/reasons.js';
+import { OUTCOME_ACCEPTED, ruleReasonFromCode, type RejectReason } from '../events/reasons.js';
 import type { EventResult } from '../events/result.js';
 import type { UplineEvent } from '../events/types.js';
 import { parseEventLine, validateEvent } from '../events/validate.js';
@@ -23,13 +19,7 @@ import { PeriodClose } from './period-close.js';
 import { Sequencer } from './sequencer.js';
 import { RecentEvents } from './recent-events.js';
 import { readSnapshot, snapshotPathFor, writeSnapshot, type SnapshotImage } from './snapshot.js';
-import {
-  EngineState,
-  takenOutcome,
-  takenSeq,
-  type EngineCapacity,
-  type SeqIds,
-} from './state.js';
+import { EngineState, takenOutcome, takenSeq, type EngineCapacity, type SeqIds } from './state.js';
 import { walkOrders, type WalkContext } from './walk.js';
 import type { WalkTask } from './walk-task.js';
 import { shareTable } from '../../native-layout/table.js';
@@ -187,7 +177,8 @@ export class Engine {
     assert(taken !== -1, 'a duplicate id is taken');
     const outcome = takenOutcome(taken);
     const reason = ruleReasonFromCode(outcome);
-    const first = reason === null ? { status: 'accepted' as const } : { status: 'rejected' as const, reason };
+    const first =
+      reason === null ? { status: 'accepted' as const } : { status: 'rejected' as const, reason };
     return { seq: takenSeq(taken), status: 'duplicate', first };
   }
 
@@ -362,7 +353,15 @@ export class Engine {
       return buffer;
     }
     for (const row of this.store.linesAtSeq(seq)) {
-      buffer.push(row.seq, row.ordinal, row.beneficiary, row.type, row.level, row.source, row.amountCents);
+      buffer.push(
+        row.seq,
+        row.ordinal,
+        row.beneficiary,
+        row.type,
+        row.level,
+        row.source,
+        row.amountCents,
+      );
     }
     return buffer;
   }

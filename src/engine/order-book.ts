@@ -19,10 +19,7 @@ export class OrderBook {
   /** Confirms a fingerprint match: the row's order event really names this order id. */
   private readonly confirm: ConfirmEntry;
 
-  constructor(
-    orderIdAtSeq: (seq: number) => string | undefined,
-    capacity = 1024,
-  ) {
+  constructor(orderIdAtSeq: (seq: number) => string | undefined, capacity = 1024) {
     this.table = createTable(ORDER_BOOK, capacity);
     this.rows = this.table.views;
     this.ids = StringIdTable.createFor(capacity);

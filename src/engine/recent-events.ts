@@ -25,7 +25,8 @@ export class RecentEvents {
     assert(seq === this.newestSeq + 1, 'recent events must be recorded in seq order');
     const index = seq % this.capacity;
     this.ids[index] = event.id;
-    this.orderIds[index] = event.type === 'order' || event.type === 'refund' ? event.order : undefined;
+    this.orderIds[index] =
+      event.type === 'order' || event.type === 'refund' ? event.order : undefined;
     this.newestSeq = seq;
   }
 

@@ -155,7 +155,8 @@ export class Sequencer {
       if (plan.rankAdvancement) {
         for (let rank = title + 1; rank <= reached; rank++) {
           const amount = promote(plan, RANK_BONUS, atMs, plan.rankBonusCents[rank]!);
-          if (amount > 0) this.batch.serialLines.push(seq, 0, slot, RANK_BONUS, rank, buyer, amount);
+          if (amount > 0)
+            this.batch.serialLines.push(seq, 0, slot, RANK_BONUS, rank, buyer, amount);
         }
       }
       d.title[slot] = reached;

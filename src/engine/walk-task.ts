@@ -1,4 +1,9 @@
-import { CHANGE_ENTRIES, CHANGE_TABLE, ORDER_BATCH, WALK_LINES } from '../../native-layout/batch-layouts.js';
+import {
+  CHANGE_ENTRIES,
+  CHANGE_TABLE,
+  ORDER_BATCH,
+  WALK_LINES,
+} from '../../native-layout/batch-layouts.js';
 import { DISTRIBUTORS } from '../../native-layout/layouts.js';
 import type { TableDef, TableFields, TableViews } from '../../native-layout/schema.js';
 import { attachShared, type TableShare } from '../../native-layout/table.js';
@@ -44,7 +49,8 @@ export class WalkViewCache {
   private views<F extends TableFields>(table: TableDef<F>, share: TableShare): TableViews<F> {
     const cached = this.cache.get(table.name);
     // The cache holds exactly the views attachShared built for this table name.
-    if (cached !== undefined && cached.buffer === share.buffer) return cached.views as TableViews<F>;
+    if (cached !== undefined && cached.buffer === share.buffer)
+      return cached.views as TableViews<F>;
     const views = attachShared(table, share).views;
     this.cache.set(table.name, { buffer: share.buffer, views });
     return views;

@@ -38,8 +38,7 @@ export type RejectReason = ValidationReason | RuleReason;
 
 /** The outcome of processing one valid, non-duplicate event. */
 export type ProcessOutcome =
-  | { readonly status: 'accepted' }
-  | { readonly status: 'rejected'; readonly reason: RuleReason };
+  { readonly status: 'accepted' } | { readonly status: 'rejected'; readonly reason: RuleReason };
 
 export const ACCEPTED: ProcessOutcome = Object.freeze({ status: 'accepted' });
 

@@ -50,12 +50,7 @@ export interface PeriodCloseEvent extends EventBase {
 }
 
 export type UplineEvent =
-  | EnrollEvent
-  | OrderEvent
-  | RefundEvent
-  | WithdrawEvent
-  | TerminateEvent
-  | PeriodCloseEvent;
+  EnrollEvent | OrderEvent | RefundEvent | WithdrawEvent | TerminateEvent | PeriodCloseEvent;
 
 export type EventType = UplineEvent['type'];
 

@@ -100,7 +100,11 @@ export function validateEvent(raw: unknown): Validated {
     case 'period.close':
       return { ok: true, event: { id, type, at } };
     default:
-      return fail('unknown_type', 'type', `unknown event type ${JSON.stringify(type.slice(0, 32))}`);
+      return fail(
+        'unknown_type',
+        'type',
+        `unknown event type ${JSON.stringify(type.slice(0, 32))}`,
+      );
   }
 }
 
@@ -134,7 +138,11 @@ function validateEnroll(input: Record<string, unknown>, id: string, at: number):
   const placementInput = rawPlacement as Record<string, unknown>;
   const parent = placementInput['parent'];
   if (!isDistributorId(parent)) {
-    return fail('invalid_placement', 'placement.parent', `placement.parent: ${DISTRIBUTOR_MESSAGE}`);
+    return fail(
+      'invalid_placement',
+      'placement.parent',
+      `placement.parent: ${DISTRIBUTOR_MESSAGE}`,
+    );
   }
   const leg = placementInput['leg'];
   if (leg !== 'L' && leg !== 'R') {
@@ -152,9 +160,11 @@ function validateOrder(input: Record<string, unknown>, id: string, at: number): 
     return fail('invalid_distributor', 'distributor', DISTRIBUTOR_MESSAGE);
   }
   const pv = input['pv'];
-  if (!isValue(pv, 0)) return fail('invalid_pv', 'pv', `pv must be an integer from 0 to ${VALUE_MAX}`);
+  if (!isValue(pv, 0))
+    return fail('invalid_pv', 'pv', `pv must be an integer from 0 to ${VALUE_MAX}`);
   const cv = input['cv'];
-  if (!isValue(cv, 0)) return fail('invalid_cv', 'cv', `cv must be an integer from 0 to ${VALUE_MAX}`);
+  if (!isValue(cv, 0))
+    return fail('invalid_cv', 'cv', `cv must be an integer from 0 to ${VALUE_MAX}`);
   return { ok: true, event: { id, type: 'order', at, order, distributor, pv, cv } };
 }
 

@@ -82,7 +82,11 @@ export const planSchema = z
     }
     plan.promotions.forEach((promotion, index) => {
       if (promotion.to < promotion.from) {
-        ctx.addIssue({ code: 'custom', path: ['promotions', index, 'to'], message: 'must be >= from' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['promotions', index, 'to'],
+          message: 'must be >= from',
+        });
       }
     });
   });

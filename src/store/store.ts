@@ -373,9 +373,7 @@ function prepareReaders(db: Db): Readers {
 function prepareWriter(db: Db, readers: Readers): Writer {
   const events = new EventInserter(db);
   const lines = new LineInserter(db);
-  const setCursor = db.prepare<[number]>(
-    `UPDATE meta SET value = ? WHERE key = '${META_CURSOR}'`,
-  );
+  const setCursor = db.prepare<[number]>(`UPDATE meta SET value = ? WHERE key = '${META_CURSOR}'`);
   const transaction = db.transaction(
     (batch: readonly LoggedEvent[], columns: LineColumns, cursor: number) => {
       events.insert(batch);

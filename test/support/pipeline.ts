@@ -78,7 +78,10 @@ export async function readDatabase(
 ): Promise<{ exportText: string; ledger: LedgerRow[] }> {
   const db = new Database(dbFile, { readonly: true });
   const ledger = db
-    .prepare('SELECT seq, ordinal, beneficiary, type, level, source, amount FROM lines ORDER BY seq, ordinal')
+    .prepare(
+      'SELECT seq, ordinal, beneficiary, type, level, source, amount FROM lines ' +
+        'ORDER BY seq, ordinal',
+    )
     .raw()
     .all() as number[][];
   const planJson = db.prepare("SELECT value FROM meta WHERE key = 'plan'").pluck().get() as string;

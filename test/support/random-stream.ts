@@ -19,7 +19,10 @@ type Body = Record<string, unknown>;
 const enrollBody: fc.Arbitrary<Body> = fc.record({
   type: fc.constant('enroll'),
   distributor: distributorId,
-  sponsor: fc.oneof({ weight: 1, arbitrary: fc.constant(null) }, { weight: 6, arbitrary: distributorId }),
+  sponsor: fc.oneof(
+    { weight: 1, arbitrary: fc.constant(null) },
+    { weight: 6, arbitrary: distributorId },
+  ),
   placement: fc.oneof(
     { weight: 5, arbitrary: fc.constant(null) },
     { weight: 1, arbitrary: fc.record({ parent: distributorId, leg: fc.constantFrom('L', 'R') }) },
@@ -44,7 +47,10 @@ const otherBody: fc.Arbitrary<Body> = fc.oneof(
       amount: fc.integer({ min: 1, max: 20_000 }),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ type: fc.constant('terminate'), distributor: distributorId }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ type: fc.constant('terminate'), distributor: distributorId }),
+  },
   { weight: 2, arbitrary: fc.record({ type: fc.constant('period.close') }) },
 );
 
