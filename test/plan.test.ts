@@ -42,7 +42,7 @@ test('a bad plan is refused with the path of the first bad field', () => {
     'ranks[1].gv',
   );
   refused((plan) => (plan['activePv'] = 99.5), 'activePv');
-  refused((plan) => (plan['bonus'] = 1), '(root)');
+  refused((plan) => (plan['bonus'] = 1), 'bonus');
   refused(
     (plan) => ((plan['unilevel'] as Record<string, unknown>)['levelsBps'] = [1000, -1]),
     'unilevel.levelsBps[1]',

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UplineError } from '../core/errors.js';
+import { describeFirstIssue, readJsonFile } from '../core/json-file.js';
 
 /**
  * The server's config file (SPEC 6): JSON, every key optional with an embedded default,
@@ -55,27 +55,11 @@ export type Config = z.infer<typeof configSchema>;
 export function parseConfig(value: unknown, source = 'config'): Config {
   const result = configSchema.safeParse(value);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const key = issue === undefined ? '' : issue.path.map(String).join('.');
-  const keys = issue !== undefined && 'keys' in issue ? (issue.keys as string[]).join(', ') : '';
-  const where = keys !== '' ? keys : key === '' ? '(root)' : key;
-  const message = issue === undefined ? 'invalid' : issue.message;
-  throw new UplineError('UPLINE_INVALID_CONFIG', `${source}: ${where}: ${message}`);
+  const where = describeFirstIssue(result.error);
+  throw new UplineError('UPLINE_INVALID_CONFIG', `${source}: ${where}`);
 }
 
 export function loadConfig(file: string | undefined): Config {
   if (file === undefined) return parseConfig({}, 'embedded defaults');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UplineError('UPLINE_IO', `${file}: cannot read config file`, { cause: error });
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new UplineError('UPLINE_INVALID_CONFIG', `${file}: not valid JSON`, { cause: error });
-  }
-  return parseConfig(value, file);
+  return parseConfig(readJsonFile(file, 'config file', 'UPLINE_INVALID_CONFIG'), file);
 }

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UplineError } from '../core/errors.js';
+import { describeFirstIssue, readJsonFile } from '../core/json-file.js';
 import { EARNING_TYPES } from '../ledger/line.js';
 
 /**
@@ -95,36 +95,13 @@ export type Plan = z.infer<typeof planSchema>;
 export type Rank = Plan['ranks'][number];
 export type Promotion = Plan['promotions'][number];
 
-function formatPath(path: readonly PropertyKey[]): string {
-  let text = '';
-  for (const key of path) {
-    text += typeof key === 'number' ? `[${key}]` : text === '' ? String(key) : `.${String(key)}`;
-  }
-  return text === '' ? '(root)' : text;
-}
-
 /** Validates a parsed plan; throws UPLINE_INVALID_PLAN naming the first bad field. */
 export function parsePlan(value: unknown, source = 'plan'): Plan {
   const result = planSchema.safeParse(value);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const where = issue === undefined ? '(root)' : formatPath(issue.path);
-  const message = issue === undefined ? 'invalid' : issue.message;
-  throw new UplineError('UPLINE_INVALID_PLAN', `${source}: ${where}: ${message}`);
+  throw new UplineError('UPLINE_INVALID_PLAN', `${source}: ${describeFirstIssue(result.error)}`);
 }
 
 export function loadPlan(file: string): Plan {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UplineError('UPLINE_IO', `${file}: cannot read plan file`, { cause: error });
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new UplineError('UPLINE_INVALID_PLAN', `${file}: not valid JSON`, { cause: error });
-  }
-  return parsePlan(value, file);
+  return parsePlan(readJsonFile(file, 'plan file', 'UPLINE_INVALID_PLAN'), file);
 }
