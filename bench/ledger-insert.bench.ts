@@ -1,7 +1,7 @@
 /**
  * Ledger insert throughput: single-row prepared INSERTs against multi-row VALUES INSERTs
  * (64 and 256 rows per statement), each iteration one transaction of LINES_PER_BATCH lines
- * into the real `lines` table with its `lines_by_beneficiary` index, beneficiaries uniformly
+ * into the real `lines` table and its hot line index, beneficiaries uniformly
  * random over 1M distributors, synchronous=FULL (the commit's fsync is in the measurement).
  * Each variant gets its own database, pre-filled with BASE_LINES lines so the index is not
  * trivially small. Run: node dist/bench/ledger-insert.bench.js

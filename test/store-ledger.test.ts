@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { ruleReasonCode } from '../src/events/reasons.js';
 import type { Line } from '../src/ledger/line.js';
 import { emptyEarnings } from '../src/export/summary.js';
-import { RECENT_LINES_SQL } from '../src/store/ledger-query.js';
+import { RECENT_LINES_SQL, type RecentLinesParams } from '../src/store/ledger-query.js';
 import { Store } from '../src/store/store.js';
 import { lineColumns, logged, syntheticBatch, withTempDir } from './fixtures/store-helpers.js';
 
@@ -136,19 +136,21 @@ test('recentLines pages by (seq, ordinal) without losing lines of one event', ()
   });
 });
 
-test('recentLines walks lines_by_beneficiary and needs no sort', () => {
+test('recentLines searches both index levels by key and reads each line by primary key', () => {
   withLedger((_store, file) => {
     const db = new Database(file, { readonly: true });
     try {
       const plan = db
-        .prepare<[number, number, number, number], { detail: string }>(
-          `EXPLAIN QUERY PLAN ${RECENT_LINES_SQL}`,
-        )
-        .all(2, Number.MAX_SAFE_INTEGER, 0, 50)
+        .prepare<[RecentLinesParams], { detail: string }>(`EXPLAIN QUERY PLAN ${RECENT_LINES_SQL}`)
+        .all({ beneficiary: 2, seq: Number.MAX_SAFE_INTEGER, ordinal: 0, limit: 50 })
         .map((row) => row.detail);
-      assert.match(plan[0] ?? '', /SEARCH l USING INDEX lines_by_beneficiary \(beneficiary=\?/);
-      assert.match(plan[1] ?? '', /SEARCH e USING INTEGER PRIMARY KEY \(rowid=\?\)/);
-      assert.ok(!plan.some((detail) => /TEMP B-TREE/.test(detail)), plan.join('\n'));
+      const text = plan.join('\n');
+      assert.match(text, /SEARCH line_index_hot USING PRIMARY KEY \(beneficiary=\? AND/);
+      assert.match(text, /SEARCH line_index_cold USING PRIMARY KEY \(beneficiary=\? AND/);
+      assert.match(text, /SEARCH l USING PRIMARY KEY \(seq=\? AND ordinal=\?\)/);
+      assert.match(text, /SEARCH e USING INTEGER PRIMARY KEY \(rowid=\?\)/);
+      // No full scan of a table: only the bounded co-routine results are scanned.
+      assert.ok(!plan.some((detail) => /^SCAN (l|e|lines|events|line_index)/.test(detail)), text);
     } finally {
       db.close();
     }
@@ -192,5 +194,38 @@ test('earningsByDistributor agrees with a sum in JS over many lines', () => {
       [...expected].sort((a, b) => a[0] - b[0]).map(([id, sum]) => [id, sum, sum]),
     );
     store.close();
+  });
+});
+
+test('recentLines gives the same pages whether entries sit in the hot or the cold index', () => {
+  withTempDir((dir) => {
+    const hotOnly = Store.open(path.join(dir, 'hot.db'));
+    // Batches of 1, 6 and 6 lines: the second reaches 7 and merges, the third stays hot.
+    const merged = Store.open(path.join(dir, 'merged.db'), { hotIndexLinesMax: 7 });
+    try {
+      fillLedger(hotOnly);
+      fillLedger(merged);
+      const db = new Database(path.join(dir, 'merged.db'), { readonly: true });
+      const cold = db.prepare('SELECT count(*) FROM line_index_cold').pluck().get() as number;
+      const hot = db.prepare('SELECT count(*) FROM line_index_hot').pluck().get() as number;
+      db.close();
+      assert.ok(cold > 0 && hot > 0, `both levels in use (hot ${hot}, cold ${cold})`);
+      assert.equal(cold + hot, 13);
+      for (const distributor of [1, 2, 3]) {
+        for (const limit of [1, 2, 3, 50]) {
+          for (const before of [undefined, 7, 6, 4]) {
+            assert.deepEqual(
+              merged.recentLines(distributor, limit, before),
+              hotOnly.recentLines(distributor, limit, before),
+              `distributor ${distributor}, limit ${limit}, before ${before}`,
+            );
+          }
+        }
+      }
+      assert.equal(merged.recentLines(1, 50).length, 6);
+    } finally {
+      hotOnly.close();
+      merged.close();
+    }
   });
 });

@@ -11,7 +11,7 @@ import type Database from 'better-sqlite3';
 
 import { assert } from '../core/assert.js';
 import type { LineColumns } from '../ledger/line-columns.js';
-import { EVENT_COLUMNS, LINE_COLUMNS, type LoggedEvent } from './schema.js';
+import { EVENT_COLUMNS, LINE_COLUMNS, LINE_INDEX_COLUMNS, type LoggedEvent } from './schema.js';
 
 /** Rows per multi-row statement; measured in bench/ledger-insert.bench.ts. */
 export const ROWS_PER_STATEMENT = 256;
@@ -24,10 +24,14 @@ function insertSql(table: string, columns: readonly string[], rowCount: number):
   return `INSERT INTO ${table} (${columns.join(',')}) VALUES ${rows}`;
 }
 
+/** Writes each line to `lines` and its (beneficiary, seq, ordinal) to the hot index. */
 export class LineInserter {
   private readonly chunk: Statement;
   private readonly single: Statement;
+  private readonly indexChunk: Statement;
+  private readonly indexSingle: Statement;
   private readonly params: number[];
+  private readonly indexParams: number[];
 
   constructor(
     db: Database.Database,
@@ -39,6 +43,9 @@ export class LineInserter {
     this.chunk = db.prepare(insertSql('lines', LINE_COLUMNS, rowsPerStatement));
     this.single = db.prepare(insertSql('lines', LINE_COLUMNS, 1));
     this.params = new Array<number>(rowsPerStatement * LINE_COLUMNS.length).fill(0);
+    this.indexChunk = db.prepare(insertSql('line_index_hot', LINE_INDEX_COLUMNS, rowsPerStatement));
+    this.indexSingle = db.prepare(insertSql('line_index_hot', LINE_INDEX_COLUMNS, 1));
+    this.indexParams = new Array<number>(rowsPerStatement * LINE_INDEX_COLUMNS.length).fill(0);
   }
 
   /** Inserts rows `0 .. lines.count-1`; the caller owns the transaction. */
@@ -49,8 +56,10 @@ export class LineInserter {
     for (; row < full; row += rows) {
       this.fill(lines, row);
       this.chunk.run(this.params);
+      this.indexChunk.run(this.indexParams);
     }
     for (; row < lines.count; row++) {
+      this.indexSingle.run(lines.beneficiary[row], lines.seq[row], lines.ordinal[row]);
       this.single.run(
         lines.seq[row],
         lines.ordinal[row],
@@ -65,9 +74,14 @@ export class LineInserter {
 
   private fill(lines: LineColumns, first: number): void {
     const params = this.params;
+    const indexParams = this.indexParams;
     const end = first + this.rowsPerStatement;
     let at = 0;
+    let indexAt = 0;
     for (let row = first; row < end; row++) {
+      indexParams[indexAt++] = lines.beneficiary[row] as number;
+      indexParams[indexAt++] = lines.seq[row] as number;
+      indexParams[indexAt++] = lines.ordinal[row] as number;
       // Indexed reads of typed arrays: `row < count <= capacity` was asserted by the caller.
       params[at++] = lines.seq[row] as number;
       params[at++] = lines.ordinal[row] as number;

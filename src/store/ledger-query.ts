@@ -23,20 +23,38 @@ const REFUND_EVENT = eventTypeCode('refund');
 const ORDER_LINE_TYPES: readonly LineType[] = ['fast_start', 'unilevel', 'matching', 'rank_bonus'];
 
 /**
- * Newest first from the cursor (beforeSeq, beforeOrdinal), exclusive. The row value
- * comparison is a range on the index's (seq, ordinal) suffix, so with `beneficiary = ?` the
- * scan starts at the cursor and stops after LIMIT entries; each entry costs one lookup into
- * `lines` (the other columns) and one rowid lookup into `events` (type and, for orders and
- * refunds only, the body the order id comes from).
+ * Newest first from the cursor (beforeSeq, beforeOrdinal), exclusive. Each level of the index
+ * (schema.ts) gives at most LIMIT entries from a range scan on its primary key that starts
+ * at the cursor; the merge keeps the newest LIMIT, and each costs one lookup into `lines`
+ * (the other columns) and one rowid lookup into `events` (type and, for orders and refunds
+ * only, the body the order id comes from). Every sort is over at most 2 * LIMIT rows.
  */
+const INDEX_LEVEL_SQL = (table: string) => `
+  SELECT seq, ordinal FROM (
+    SELECT seq, ordinal FROM ${table}
+    WHERE beneficiary = @beneficiary AND (seq, ordinal) < (@seq, @ordinal)
+    ORDER BY seq DESC, ordinal DESC LIMIT @limit)`;
+
 export const RECENT_LINES_SQL = `
+WITH newest(seq, ordinal) AS (
+  ${INDEX_LEVEL_SQL('line_index_hot')}
+  UNION ALL
+  ${INDEX_LEVEL_SQL('line_index_cold')}
+  ORDER BY seq DESC, ordinal DESC LIMIT @limit)
 SELECT l.seq AS seq, l.ordinal AS ordinal, l.beneficiary AS beneficiary, l.type AS type,
   l.level AS level, l.source AS source, l.amount AS amountCents, e.type AS eventType,
   CASE WHEN e.type IN (${ORDER_EVENT}, ${REFUND_EVENT}) THEN e.body END AS body
-FROM lines AS l JOIN events AS e ON e.seq = l.seq
-WHERE l.beneficiary = ? AND (l.seq, l.ordinal) < (?, ?)
-ORDER BY l.seq DESC, l.ordinal DESC
-LIMIT ?`;
+FROM newest AS n
+JOIN lines AS l ON l.seq = n.seq AND l.ordinal = n.ordinal
+JOIN events AS e ON e.seq = l.seq
+ORDER BY l.seq DESC, l.ordinal DESC`;
+
+export interface RecentLinesParams {
+  readonly beneficiary: number;
+  readonly seq: number;
+  readonly ordinal: number;
+  readonly limit: number;
+}
 
 export interface RecentLineRow {
   readonly seq: number;
@@ -50,10 +68,7 @@ export interface RecentLineRow {
   readonly body: Buffer | null;
 }
 
-export type RecentLinesStatement = Database.Statement<
-  [number, number, number, number],
-  RecentLineRow
->;
+export type RecentLinesStatement = Database.Statement<[RecentLinesParams], RecentLineRow>;
 
 /** The order a line belongs to, per docs/plan-semantics.md "Lines". */
 function lineOrder(row: RecentLineRow, type: LineType): string | null {

@@ -18,11 +18,16 @@
  *   which saves ~10-70 bytes a line on the hottest table. There are no CHECK constraints
  *   either: they would run per row on the write path; `commitBatch` asserts the same
  *   invariants once per line in JS before anything is written.
- * - `lines_by_beneficiary(beneficiary, seq DESC, ordinal DESC)` makes "my newest N lines" a
- *   range scan that stops after N entries. In a WITHOUT ROWID table an index entry already
- *   carries the primary key, so listing seq and ordinal costs nothing extra and gives the
- *   order. It is the only secondary index on `lines`: each one costs a random b-tree insert
- *   per line, which is most of the commit cost (see bench/ledger-insert.bench.ts).
+ * - "My newest N lines" is served by a two-level index on (beneficiary, seq, ordinal), kept
+ *   as two WITHOUT ROWID tables rather than one index on `lines`. One big index takes a
+ *   random b-tree insert per line, and every commit then rewrites every page it touched: at
+ *   15M lines that is tens of thousands of 4 KiB pages per batch, and throughput falls as the
+ *   ledger grows (measured 99k lines/s over 15M lines, ending near 70k). So each batch's
+ *   entries go into `line_index_hot`, which stays small (a commit touches few pages), and once
+ *   it holds `HOT_INDEX_LINES_MAX` entries the same transaction moves them into
+ *   `line_index_cold` in key order, a sorted bulk insert that touches each cold page at most
+ *   once (measured 180k lines/s, flat, over the same 15M). A query reads both, each a bounded
+ *   range scan, newest first.
  * - `snapshot` is a single row (`CHECK (id = 1)`) holding the engine's state image at a seq,
  *   so recovery is "load snapshot, replay `events` after its seq".
  *
@@ -31,7 +36,10 @@
  */
 
 /** Bump on any change to the DDL below; `Store.open` refuses a file with another version. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/** Entries the hot index holds before a commit merges it into the cold one. */
+export const HOT_INDEX_LINES_MAX = 1_000_000;
 
 /** Written to the SQLite header (`PRAGMA application_id`) so a foreign file is recognised. */
 export const APPLICATION_ID = 0x55504c4e; // 'UPLN'
@@ -66,7 +74,19 @@ CREATE TABLE lines (
   PRIMARY KEY (seq, ordinal)
 ) STRICT, WITHOUT ROWID;
 
-CREATE INDEX lines_by_beneficiary ON lines (beneficiary, seq DESC, ordinal DESC);
+CREATE TABLE line_index_hot (
+  beneficiary INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  ordinal INTEGER NOT NULL,
+  PRIMARY KEY (beneficiary, seq, ordinal)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE line_index_cold (
+  beneficiary INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  ordinal INTEGER NOT NULL,
+  PRIMARY KEY (beneficiary, seq, ordinal)
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE snapshot (
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -85,6 +105,15 @@ export const LINE_COLUMNS = [
   'source',
   'amount',
 ] as const;
+
+/** Column order of the line index tables as the multi-row insert binds it. */
+export const LINE_INDEX_COLUMNS = ['beneficiary', 'seq', 'ordinal'] as const;
+
+/** Moves the hot index into the cold one, in key order (one sorted bulk insert). */
+export const MERGE_HOT_INDEX_SQL = `
+INSERT INTO line_index_cold (beneficiary, seq, ordinal)
+  SELECT beneficiary, seq, ordinal FROM line_index_hot ORDER BY beneficiary, seq, ordinal;
+DELETE FROM line_index_hot;`;
 
 /** Column order of `events` as the multi-row insert binds it. */
 export const EVENT_COLUMNS = ['seq', 'id', 'type', 'at', 'outcome', 'body'] as const;

@@ -33,6 +33,8 @@ import {
 } from './ledger-query.js';
 import {
   APPLICATION_ID,
+  HOT_INDEX_LINES_MAX,
+  MERGE_HOT_INDEX_SQL,
   META_CURSOR,
   META_PLAN,
   META_SCHEMA_VERSION,
@@ -51,8 +53,10 @@ export interface StoreOptions {
    * power loss. NORMAL: it survives a process crash only (fsync at checkpoints).
    */
   readonly synchronous?: 'FULL' | 'NORMAL';
-  /** Page cache; the `lines_by_beneficiary` index should fit for fast inserts. */
+  /** Page cache; the hot line index and the upper levels of the cold one should fit. */
   readonly cacheSizeMiB?: number;
+  /** Hot line-index entries that trigger the merge into the cold level (schema.ts). */
+  readonly hotIndexLinesMax?: number;
   /** Opens an existing file for reading (export, inspection); no schema is created. */
   readonly readonly?: boolean;
   readonly busyTimeoutMs?: number;
@@ -73,8 +77,8 @@ export const CACHE_SIZE_MIB_DEFAULT = 256;
 export const BUSY_TIMEOUT_MS_DEFAULT = 5_000;
 /**
  * Pages in the WAL before a commit also checkpoints it into the main file (256 MiB). Random
- * beneficiaries dirty a `lines_by_beneficiary` page per line, so each commit appends up to a
- * page per line to the WAL; checkpointing rarely copies each hot page once per checkpoint
+ * beneficiaries dirty a line-index page per line, so each commit appends up to a page per
+ * line to the WAL; checkpointing rarely copies each hot page once per checkpoint
  * instead of once per commit (measured: 16k-line batches 71k -> 114k lines/s vs 4096 pages).
  * The WAL file may grow to about this size; `journal_size_limit` trims it back afterwards.
  */
@@ -114,9 +118,12 @@ export class Store {
   private readonly readers: Readers;
   private readonly writer: Writer | null;
 
-  private constructor(private readonly db: Db) {
+  private constructor(
+    private readonly db: Db,
+    hotIndexLinesMax: number,
+  ) {
     this.readers = prepareReaders(db);
-    this.writer = db.readonly ? null : prepareWriter(db, this.readers);
+    this.writer = db.readonly ? null : prepareWriter(db, this.readers, hotIndexLinesMax);
   }
 
   static open(file: string, options: StoreOptions = {}): Store {
@@ -126,7 +133,7 @@ export class Store {
       applyPragmas(db, options);
       if (!readonly) createSchemaIfEmpty(db);
       verifySchema(db, file);
-      const store = new Store(db);
+      const store = new Store(db, options.hotIndexLinesMax ?? HOT_INDEX_LINES_MAX);
       store.assertCursorMatchesLog();
       return store;
     } catch (error) {
@@ -209,7 +216,8 @@ export class Store {
     const seq = beforeSeq ?? Number.MAX_SAFE_INTEGER;
     assertSafeInteger(seq, 'beforeSeq');
     assertSafeInteger(beforeOrdinal, 'beforeOrdinal');
-    return toLines(this.readers.recentLines.all(distributor, seq, beforeOrdinal, limit));
+    const params = { beneficiary: distributor, seq, ordinal: beforeOrdinal, limit };
+    return toLines(this.readers.recentLines.all(params));
   }
 
   /**
@@ -370,19 +378,31 @@ function prepareReaders(db: Db): Readers {
   };
 }
 
-function prepareWriter(db: Db, readers: Readers): Writer {
+function prepareWriter(db: Db, readers: Readers, hotIndexLinesMax: number): Writer {
+  assert(Number.isInteger(hotIndexLinesMax) && hotIndexLinesMax >= 1, 'hotIndexLinesMax >= 1');
   const events = new EventInserter(db);
   const lines = new LineInserter(db);
   const setCursor = db.prepare<[number]>(`UPDATE meta SET value = ? WHERE key = '${META_CURSOR}'`);
+  const countHot = db.prepare<[], number>('SELECT count(*) FROM line_index_hot').pluck();
+  // Entries in the hot index as of the last commit; it changes only when a commit succeeds.
+  let hotLines = countHot.get() ?? 0;
   const transaction = db.transaction(
-    (batch: readonly LoggedEvent[], columns: LineColumns, cursor: number) => {
+    (batch: readonly LoggedEvent[], columns: LineColumns, cursor: number, merge: boolean) => {
       events.insert(batch);
       lines.insert(columns);
+      if (merge) db.exec(MERGE_HOT_INDEX_SQL);
       const changed = setCursor.run(cursor).changes;
       assert(changed === 1, 'meta cursor row missing');
       assert(readers.cursor.get() === cursor, 'cursor did not move');
     },
   );
+  const commit = (batch: readonly LoggedEvent[], columns: LineColumns, cursor: number): void => {
+    const next = hotLines + columns.count;
+    const merge = next >= hotIndexLinesMax;
+    // IMMEDIATE: take the write lock at BEGIN, so a busy database fails before any work.
+    transaction.immediate(batch, columns, cursor, merge);
+    hotLines = merge ? 0 : next;
+  };
   return {
     events,
     lines,
@@ -392,8 +412,7 @@ function prepareWriter(db: Db, readers: Readers): Writer {
       `INSERT INTO snapshot (id, seq, data) VALUES (1, ?, ?)
        ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, data = excluded.data`,
     ),
-    // IMMEDIATE: take the write lock at BEGIN, so a busy database fails before any work.
-    commit: (batch, columns, cursor) => transaction.immediate(batch, columns, cursor),
+    commit,
   };
 }
 
