@@ -1,13 +1,19 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Store } from '../store/store.js';
 import { loggedEvents, type CommitMessage, type CommitReply } from './commit-message.js';
+import { publishCommitted, publishFailed } from './commit-progress.js';
 
 /**
  * The commit thread: owns the database's only write connection and commits batches in the
- * order they arrive, one transaction each, answering each with its batch id. It runs beside
- * the sequencer thread, so SQLite's time overlaps the next batch's computation.
+ * order they arrive, one transaction each, publishing each batch id in the shared progress
+ * (commit-progress.ts) as it commits. It runs beside the sequencer thread, so SQLite's time
+ * overlaps the next batch's computation.
  */
-const { dbFile, synchronous } = workerData as { dbFile: string; synchronous: 'FULL' | 'NORMAL' };
+const { dbFile, synchronous, progress } = workerData as {
+  dbFile: string;
+  synchronous: 'FULL' | 'NORMAL';
+  progress: Int32Array;
+};
 const store = Store.open(dbFile, { synchronous });
 const port = parentPort;
 if (port === null) throw new Error('commit-worker must run as a worker thread');
@@ -18,12 +24,17 @@ port.on('message', (message: CommitMessage | 'close') => {
     port.close();
     return;
   }
-  let reply: CommitReply;
   try {
     store.commitBatch(loggedEvents(message), message.lines, message.cursorSeq);
-    reply = { batchId: message.batchId, ok: true };
   } catch (error) {
-    reply = { batchId: message.batchId, ok: false, error: String((error as Error).stack ?? error) };
+    publishFailed(progress, message.batchId);
+    const reply: CommitReply = {
+      batchId: message.batchId,
+      ok: false,
+      error: String((error as Error).stack ?? error),
+    };
+    port.postMessage(reply);
+    return;
   }
-  port.postMessage(reply);
+  publishCommitted(progress, message.batchId);
 });

@@ -2,13 +2,12 @@ import { Worker } from 'node:worker_threads';
 import { assert } from '../core/assert.js';
 import type { LineColumns } from '../ledger/line-columns.js';
 import type { CommitMessage, CommitReply } from './commit-message.js';
+import { createProgress, PROGRESS_COMMITTED, PROGRESS_FAILED } from './commit-progress.js';
 
 interface InFlight {
   readonly firstSeq: number;
   readonly lastSeq: number;
   readonly lines: LineColumns;
-  /** Settles when the batch is answered; never rejects (failures go to `failure`). */
-  readonly answered: Promise<void>;
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
 }
@@ -21,17 +20,20 @@ interface InFlight {
  *
  *   sequencer ──CommitMessage──▶ commit thread ──COMMIT──▶ SQLite
  *       ▲                               │
- *       └──────────CommitReply──────────┘   (resolves that batch's promise)
+ *       └──── shared progress (Atomics) ┘   (commit-progress.ts; settles batch promises)
  *
  * A failed commit is fatal: the engine's memory is ahead of the database, so the only safe
  * state is the database's, reached by restarting (recovery replays the log).
  */
 export class CommitWriter {
   private readonly worker: Worker;
+  private readonly progress = createProgress();
   private readonly inFlight = new Map<number, InFlight>();
   private readonly order: number[] = [];
   private nextBatchId = 1;
   private failure: Error | null = null;
+  /** True while `watch` sleeps on the progress slot for batches nobody else waits on. */
+  private watching = false;
 
   constructor(
     dbFile: string,
@@ -39,20 +41,29 @@ export class CommitWriter {
     private readonly inFlightMax = 2,
   ) {
     this.worker = new Worker(new URL('./commit-worker.js', import.meta.url), {
-      workerData: { dbFile, synchronous },
+      workerData: { dbFile, synchronous, progress: this.progress },
     });
-    this.worker.on('message', (reply: CommitReply) => this.settle(reply));
+    // Only failures come as messages (with their details); progress is shared memory.
+    this.worker.on('message', (reply: CommitReply) => {
+      assert(!reply.ok, 'the commit thread reports success through shared progress only');
+      this.fail(new Error(`commit of batch ${reply.batchId} failed: ${reply.error}`));
+    });
     this.worker.on('error', (error) => this.fail(error));
   }
 
   get inFlightCount(): number {
+    this.settleCommitted();
     return this.inFlight.size;
   }
 
   /** Resolves when one more batch may be sent: this is the back-pressure on the sequencer. */
   async waitForRoom(): Promise<void> {
-    while (this.inFlight.size >= this.inFlightMax) await this.oldest();
-    if (this.failure !== null) throw this.failure;
+    await this.waitUntil(() => this.inFlight.size < this.inFlightMax);
+  }
+
+  /** Resolves once every batch sent so far is durable. */
+  async drain(): Promise<void> {
+    await this.waitUntil(() => this.inFlight.size === 0);
   }
 
   /**
@@ -61,6 +72,7 @@ export class CommitWriter {
    */
   commit(message: Omit<CommitMessage, 'batchId'>, firstSeq: number): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
+    this.settleCommitted();
     assert(this.inFlight.size < this.inFlightMax, 'wait for room before sending a batch');
     const batchId = this.nextBatchId++;
     let resolve = (): void => {};
@@ -69,13 +81,29 @@ export class CommitWriter {
       resolve = resolveDurable;
       reject = rejectDurable;
     });
-    const answered = durable.catch(() => undefined);
     const lines = message.lines;
     const lastSeq = message.cursorSeq;
-    this.inFlight.set(batchId, { firstSeq, lastSeq, lines, answered, resolve, reject });
+    this.inFlight.set(batchId, { firstSeq, lastSeq, lines, resolve, reject });
     this.order.push(batchId);
     this.worker.postMessage({ ...message, batchId });
+    void this.watch();
     return durable;
+  }
+
+  /**
+   * Settles batches as the commit thread publishes them even when the sequencer is not
+   * waiting for room (its last batches, or a quiet server): one sleeper at a time.
+   */
+  private async watch(): Promise<void> {
+    if (this.watching) return;
+    this.watching = true;
+    try {
+      await this.waitUntil(() => this.inFlight.size === 0);
+    } catch {
+      // The failure is already recorded and every in-flight batch rejected.
+    } finally {
+      this.watching = false;
+    }
   }
 
   /** The in-flight lines written at `seq`, or undefined when that batch is already durable. */
@@ -92,12 +120,6 @@ export class CommitWriter {
     return undefined;
   }
 
-  /** Resolves once every batch sent so far is durable. */
-  async drain(): Promise<void> {
-    while (this.inFlight.size > 0) await this.oldest();
-    if (this.failure !== null) throw this.failure;
-  }
-
   async close(): Promise<void> {
     await this.drain().finally(async () => {
       this.worker.postMessage('close');
@@ -105,25 +127,30 @@ export class CommitWriter {
     });
   }
 
-  private async oldest(): Promise<void> {
-    const batchId = this.order[0];
-    assert(batchId !== undefined, 'a batch is in flight');
-    const batch = this.inFlight.get(batchId);
-    assert(batch !== undefined, 'the oldest batch is in flight');
-    await batch.answered;
+  /** Settles what the commit thread has published, sleeping on the progress slot between. */
+  private async waitUntil(ready: () => boolean): Promise<void> {
+    for (;;) {
+      const committed = Atomics.load(this.progress, PROGRESS_COMMITTED);
+      this.settleCommitted();
+      if (this.failure !== null) throw this.failure;
+      if (ready()) return;
+      // Wakes when the commit thread publishes past `committed` (or fails, which notifies too).
+      const waited = Atomics.waitAsync(this.progress, PROGRESS_COMMITTED, committed);
+      if (waited.async) await waited.value;
+    }
   }
 
-  private settle(reply: CommitReply): void {
-    const batchId = this.order.shift();
-    assert(batchId === reply.batchId, 'commits must be answered in the order sent');
-    const batch = this.inFlight.get(batchId);
-    assert(batch !== undefined, 'an answered batch was in flight');
-    this.inFlight.delete(batchId);
-    if (reply.ok) {
+  /** Resolves every in-flight batch up to the published COMMITTED id, in order. */
+  private settleCommitted(): void {
+    const failed = Atomics.load(this.progress, PROGRESS_FAILED);
+    if (failed !== 0) this.fail(new Error(`commit of batch ${failed} failed`));
+    const committed = Atomics.load(this.progress, PROGRESS_COMMITTED);
+    while (this.order.length > 0 && this.order[0]! <= committed) {
+      const batchId = this.order.shift()!;
+      const batch = this.inFlight.get(batchId);
+      assert(batch !== undefined, 'a committed batch was in flight');
+      this.inFlight.delete(batchId);
       batch.resolve();
-    } else {
-      this.fail(new Error(`commit of batch ${batchId} failed: ${reply.error}`));
-      batch.reject(this.failure ?? new Error(reply.error));
     }
   }
 

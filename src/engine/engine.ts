@@ -44,6 +44,13 @@ export interface EngineOptions {
 const COMMITS_IN_FLIGHT_MAX = 2;
 const SNAPSHOT_EVERY_EVENTS_DEFAULT = 2_000_000;
 
+export interface Accepted {
+  /** One result per input, in order. */
+  readonly results: EventResult[];
+  /** Resolves once every batch these inputs fell into is committed. */
+  readonly durable: Promise<void>;
+}
+
 export interface EngineCounters {
   accepted: number;
   duplicates: number;
@@ -141,6 +148,19 @@ export class Engine {
    * once every batch they fell into is committed, with one result per input.
    */
   async submit(inputs: readonly unknown[]): Promise<EventResult[]> {
+    const accepted = await this.accept(inputs);
+    await accepted.durable;
+    return accepted.results;
+  }
+
+  /**
+   * Sequences and computes `inputs` (raw NDJSON lines or parsed values, in order) and resolves
+   * as soon as every result is known, with `durable`: the promise that they are committed.
+   * Nobody may be answered before `durable` resolves. A replay feeds the next chunk without
+   * waiting for it, so the commit thread never drains between chunks; the commit queue's
+   * bound (two batches) is what holds the sequencer back.
+   */
+  async accept(inputs: readonly unknown[]): Promise<Accepted> {
     const results: EventResult[] = new Array<EventResult>(inputs.length);
     this.results = results;
     const duplicates: number[] = [];
@@ -161,13 +181,17 @@ export class Engine {
       await this.sequence(event, index);
     }
     await this.flush();
-    const durable = this.pendingDurable;
+    const durable = Promise.all(this.pendingDurable).then(() => undefined);
+    // A caller that drops `durable` still hears of a failed commit: the next batch throws.
+    durable.catch(() => undefined);
     this.pendingDurable = [];
-    await Promise.all(durable);
     for (const index of duplicates) results[index] = this.duplicateResult(inputs[index]);
     const every = this.options.snapshotEveryEvents ?? SNAPSHOT_EVERY_EVENTS_DEFAULT;
-    if (every > 0 && this.state.lastSeq - this.lastSnapshotSeq >= every) this.snapshot();
-    return results;
+    if (every > 0 && this.state.lastSeq - this.lastSnapshotSeq >= every) {
+      await this.writer?.drain();
+      this.snapshot();
+    }
+    return { results, durable };
   }
 
   private duplicateResult(input: unknown): EventResult {
