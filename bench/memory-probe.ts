@@ -141,6 +141,7 @@ async function main(): Promise<void> {
     'distributors',
     'events',
     'db',
+    'capacity',
     'workers',
     'batch',
   ]);
