@@ -40,6 +40,8 @@ export interface EngineOptions {
   readonly capacity?: EngineCapacity;
 }
 
+const READ_CONNECTION_CACHE_MIB = 32;
+
 /** Batches the commit thread may hold at once (see CommitWriter). */
 const COMMITS_IN_FLIGHT_MAX = 2;
 const SNAPSHOT_EVERY_EVENTS_DEFAULT = 2_000_000;
@@ -121,7 +123,12 @@ export class Engine {
 
   static async open(options: EngineOptions): Promise<Engine> {
     assert(Number.isInteger(options.workers) && options.workers >= 0, 'workers must be >= 0');
-    const store = Store.open(options.dbFile, { synchronous: options.synchronous ?? 'FULL' });
+    // This connection only reads once the commit thread runs (recovery's log scan, refunds of
+    // committed orders, id confirmations), so it gets a small page cache; the writer's is large.
+    const store = Store.open(options.dbFile, {
+      synchronous: options.synchronous ?? 'FULL',
+      cacheSizeMiB: READ_CONNECTION_CACHE_MIB,
+    });
     const planJson = JSON.stringify(options.plan);
     const storedPlan = store.plan();
     if (storedPlan === undefined) {
