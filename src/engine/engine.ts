@@ -88,6 +88,8 @@ export class Engine {
   readonly state: EngineState;
   private readonly recent: RecentEvents;
   private lastSnapshotSeq = 0;
+  /** 0 = never (see EngineOptions.snapshotEveryEvents). */
+  private readonly snapshotEveryEvents: number;
 
   private constructor(
     readonly store: Store,
@@ -101,6 +103,7 @@ export class Engine {
     };
     const state = new EngineState(compilePlan(options.plan), ids, options.capacity);
     this.state = state;
+    this.snapshotEveryEvents = options.snapshotEveryEvents ?? SNAPSHOT_EVERY_EVENTS_DEFAULT;
     const plan = state.plan;
     this.batch = new Batch(options.batchSize, plan.orderWalkLinesMax);
     this.sequencer = new Sequencer(state, this.batch);
@@ -170,7 +173,9 @@ export class Engine {
   async accept(inputs: readonly unknown[]): Promise<Accepted> {
     const results: EventResult[] = new Array<EventResult>(inputs.length);
     this.results = results;
+    // A duplicate's answer carries its first event's final outcome, known only after the flush.
     const duplicates: number[] = [];
+    const duplicateIds: string[] = [];
     for (let index = 0; index < inputs.length; index++) {
       const input = inputs[index];
       const validated = typeof input === 'string' ? parseEventLine(input) : validateEvent(input);
@@ -182,6 +187,7 @@ export class Engine {
       const event = validated.event;
       if (this.state.taken(event.id) !== -1) {
         duplicates.push(index);
+        duplicateIds.push(event.id);
         this.counters.duplicates++;
         continue;
       }
@@ -192,8 +198,8 @@ export class Engine {
     // A caller that drops `durable` still hears of a failed commit: the next batch throws.
     durable.catch(() => undefined);
     this.pendingDurable = [];
-    for (const index of duplicates) results[index] = this.duplicateResult(inputs[index]);
-    const every = this.options.snapshotEveryEvents ?? SNAPSHOT_EVERY_EVENTS_DEFAULT;
+    duplicates.forEach((index, at) => (results[index] = this.duplicateResult(duplicateIds[at]!)));
+    const every = this.snapshotEveryEvents;
     if (every > 0 && this.state.lastSeq - this.lastSnapshotSeq >= every) {
       await this.writer?.drain();
       this.snapshot();
@@ -201,10 +207,8 @@ export class Engine {
     return { results, durable };
   }
 
-  private duplicateResult(input: unknown): EventResult {
-    const validated = typeof input === 'string' ? parseEventLine(input) : validateEvent(input);
-    assert(validated.ok, 'a duplicate was valid');
-    const taken = this.state.taken(validated.event.id);
+  private duplicateResult(eventId: string): EventResult {
+    const taken = this.state.taken(eventId);
     assert(taken !== -1, 'a duplicate id is taken');
     const outcome = takenOutcome(taken);
     const reason = ruleReasonFromCode(outcome);
@@ -477,8 +481,9 @@ export class Engine {
       await Promise.all(this.pendingDurable);
       await this.writer?.close();
       this.writer = null;
-      const every = this.options.snapshotEveryEvents ?? SNAPSHOT_EVERY_EVENTS_DEFAULT;
-      if (every > 0 && this.state.lastSeq !== this.lastSnapshotSeq) this.snapshot();
+      if (this.snapshotEveryEvents > 0 && this.state.lastSeq !== this.lastSnapshotSeq) {
+        this.snapshot();
+      }
     } finally {
       if (this.pool !== null) await this.pool.destroy();
       this.store.close();

@@ -1,4 +1,4 @@
-import { assert, assertSafeInteger } from '../core/assert.js';
+import { AssertionError, assert, assertSafeInteger } from '../core/assert.js';
 import { applyBps } from '../core/money.js';
 import { ruleReasonCode, OUTCOME_ACCEPTED, type RuleReason } from '../events/reasons.js';
 import type {
@@ -56,7 +56,7 @@ export class Sequencer {
       case 'terminate':
         return this.terminate(event, seq);
       case 'period.close':
-        throw new Error('period.close is applied by PeriodClose, at a batch boundary');
+        throw new AssertionError('period.close is applied by PeriodClose, at a batch boundary');
     }
   }
 

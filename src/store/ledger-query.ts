@@ -15,6 +15,7 @@ import {
 } from '../ledger/line.js';
 import { emptyEarnings } from '../export/summary.js';
 import { decodeEvent, eventTypeCode } from './event-codec.js';
+import type { LineRow } from './schema.js';
 
 const ORDER_EVENT = eventTypeCode('order');
 const REFUND_EVENT = eventTypeCode('refund');
@@ -56,14 +57,8 @@ export interface RecentLinesParams {
   readonly limit: number;
 }
 
-export interface RecentLineRow {
-  readonly seq: number;
-  readonly ordinal: number;
-  readonly beneficiary: number;
-  readonly type: number;
-  readonly level: number;
-  readonly source: number;
-  readonly amountCents: number;
+/** A line row plus what its order id is derived from. */
+export interface RecentLineRow extends LineRow {
   readonly eventType: number;
   readonly body: Buffer | null;
 }
