@@ -4,12 +4,14 @@ import { exportCommand } from './export-command.js';
 import { generateCommand } from './generate-command.js';
 import { replayCommand } from './replay.js';
 import { serveCommand } from './serve.js';
+import { tokenCommand } from './token-command.js';
 
 const USAGE = `usage:
   upline serve [--config FILE]
   upline replay --plan FILE --events FILE --db FILE [--workers N] [--batch N]
   upline export --db FILE
-  upline generate --distributors N --orders M [--seed S] [--period-orders K] --out FILE`;
+  upline generate --distributors N --orders M [--seed S] [--period-orders K] --out FILE
+  upline token [--config FILE] --distributor ID`;
 
 /** The CLI's entry: the only place that sets the exit code (STYLE 15). */
 async function main(argv: readonly string[]): Promise<number> {
@@ -31,6 +33,9 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     case 'generate':
       console.log(JSON.stringify(generateCommand(args)));
+      return 0;
+    case 'token':
+      console.log(tokenCommand(args));
       return 0;
     case undefined:
     case '--help':

@@ -6,6 +6,9 @@ import { Engine } from '../engine/engine.js';
 import { generateEvents } from '../generate/generate.js';
 import { loadPlan } from '../plan/plan.js';
 import { parseFlags } from './args.js';
+import type { UplineEvent } from '../events/types.js';
+import { UplineServer, type ServerOptions } from '../server/http-server.js';
+import { distributorToken } from '../server/tokens.js';
 
 const COMMAND = 'serve';
 const STATUS_INTERVAL_MS = 5_000;
@@ -17,10 +20,10 @@ export const EMBEDDED_PLAN_FILE = fileURLToPath(
 );
 
 /**
- * `upline serve`: opens (and recovers) the engine on the config's defaults and runs its
- * ingest loop. Until the network front end lands, the loop is fed by the demo stream: an
- * empty database gets a generated demo network, then gentle synthetic orders arrive every
- * tick, and a status line is printed every few seconds. Stops cleanly on SIGINT/SIGTERM.
+ * `upline serve`: opens (and recovers) the engine, starts the network side (SPEC 6), and in
+ * demo mode fills an empty database with a generated network and feeds gentle synthetic orders
+ * through the same group commit as any client. Prints where the dashboard is and tokens to
+ * open it with; stops cleanly on SIGINT/SIGTERM, answering everything already taken.
  */
 export async function serveCommand(
   args: readonly string[],
@@ -39,51 +42,95 @@ export async function serveCommand(
     batchSize: config.batch,
     synchronous: config.synchronous,
     capacity: {
-      distributors: config.distributorCapacity,
+      distributors: Math.max(config.distributorCapacity, config.demoDistributors),
       orders: config.orderCapacity,
       events: config.eventCapacity,
     },
     warn: (message) => log(JSON.stringify({ status: 'warning', message })),
   });
-  log(
-    JSON.stringify({
-      status: 'ready',
-      db: dbFile,
-      distributors: engine.state.count,
-      seq: engine.state.lastSeq,
-    }),
-  );
-  await seedDemoNetwork(engine, config);
-  const demo = new DemoStream(engine, config);
-  let running = true;
-  void stopSignal.then(() => (running = false));
-  let lastStatus = Date.now();
-  let lastAccepted = engine.counters.accepted;
-  while (running) {
-    await demo.tick();
-    await new Promise((resolve) => setTimeout(resolve, DEMO_TICK_MS));
-    if (Date.now() - lastStatus >= STATUS_INTERVAL_MS) {
-      const accepted = engine.counters.accepted;
-      const seconds = (Date.now() - lastStatus) / 1000;
-      log(
-        JSON.stringify({
-          status: 'running',
-          eventsPerSecond: Math.round((accepted - lastAccepted) / seconds),
-          distributors: engine.state.count,
-          seq: engine.state.lastSeq,
-          period: engine.state.period,
-        }),
-      );
-      lastStatus = Date.now();
-      lastAccepted = accepted;
+  let server: UplineServer | null = null;
+  try {
+    await seedDemoNetwork(engine, config, log);
+    server = await UplineServer.start(engine, plan, serverOptions(config));
+    const base = `http://${config.host}:${server.port}/`;
+    const demoId = richestDistributor(engine);
+    log(
+      JSON.stringify({
+        status: 'ready',
+        db: dbFile,
+        dashboard: base,
+        distributors: engine.state.count,
+        seq: engine.state.lastSeq,
+      }),
+    );
+    if (demoId !== null) {
+      const token = distributorToken(config.secret, demoId);
+      log(`dashboard for distributor ${demoId}: ${base}?token=${encodeURIComponent(token)}`);
     }
+    log(`admin dashboard: ${base}?token=${encodeURIComponent(config.adminToken)}`);
+    const demo = new DemoStream(engine, server, config);
+    let running = true;
+    void stopSignal.then(() => (running = false));
+    let lastStatus = Date.now();
+    let lastAccepted = engine.counters.accepted;
+    while (running) {
+      demo.tick();
+      await new Promise((resolve) => setTimeout(resolve, DEMO_TICK_MS));
+      if (Date.now() - lastStatus >= STATUS_INTERVAL_MS) {
+        const accepted = engine.counters.accepted;
+        const seconds = (Date.now() - lastStatus) / 1000;
+        log(
+          JSON.stringify({
+            status: 'running',
+            eventsPerSecond: Math.round((accepted - lastAccepted) / seconds),
+            distributors: engine.state.count,
+            seq: engine.state.lastSeq,
+            period: engine.state.period,
+          }),
+        );
+        lastStatus = Date.now();
+        lastAccepted = accepted;
+      }
+    }
+  } finally {
+    await server?.close();
+    await engine.close();
   }
-  await engine.close();
   log(JSON.stringify({ status: 'stopped', seq: engine.state.lastSeq }));
 }
 
-async function seedDemoNetwork(engine: Engine, config: Config): Promise<void> {
+function serverOptions(config: Config): ServerOptions {
+  return {
+    host: config.host,
+    port: config.port,
+    ingestKey: config.ingestKey,
+    adminToken: config.adminToken,
+    secret: config.secret,
+    maxBodyBytes: config.maxBodyBytes,
+    maxEventsPerBody: config.maxEventsPerBody,
+    queuedEventsMax: config.ingestQueueEvents,
+    passEventsMax: config.batch,
+    liveBackpressureBytes: config.liveBufferBytes,
+  };
+}
+
+/** The demo distributor to show: the one who has earned most, so its page moves. */
+function richestDistributor(engine: Engine): number | null {
+  const { count, d } = engine.state;
+  let best = -1;
+  for (let slot = 0; slot < count; slot++) {
+    if (best === -1 || d.balance[slot]! > d.balance[best]!) best = slot;
+  }
+  return best === -1 ? null : d.externalId[best]!;
+}
+
+async function seedDemoNetwork(
+  engine: Engine,
+  config: Config,
+  log: (line: string) => void,
+): Promise<void> {
   if (engine.state.lastSeq > 0 || config.demoDistributors === 0) return;
+  log(JSON.stringify({ status: 'seeding demo network', distributors: config.demoDistributors }));
   let text = '';
   generateEvents(
     { distributors: config.demoDistributors, orders: config.demoDistributors * 2, seed: 1 },
@@ -100,14 +147,16 @@ class DemoStream {
 
   constructor(
     private readonly engine: Engine,
+    private readonly server: UplineServer,
     private readonly config: Config,
   ) {}
 
-  async tick(): Promise<void> {
+  /** Queues a tick's orders like any client; a full queue just skips the tick. */
+  tick(): void {
     const count = Math.round((this.config.demoOrdersPerSecond * DEMO_TICK_MS) / 1000);
     const distributors = this.engine.state.count;
     if (count === 0 || distributors === 0) return;
-    const events: unknown[] = [];
+    const events: UplineEvent[] = [];
     for (let index = 0; index < count; index++) {
       const slot = this.random() % distributors;
       const id = `${this.prefix}-${this.sequence++}`;
@@ -117,12 +166,12 @@ class DemoStream {
         type: 'order',
         at: Date.now(),
         order: id,
-        distributor: this.engine.state.d.externalId[slot],
+        distributor: this.engine.state.d.externalId[slot]!,
         pv,
         cv: pv * 100,
       });
     }
-    await this.engine.submit(events);
+    void this.server.groupCommit.submit(events)?.catch(() => undefined);
   }
 
   /** xorshift32: demo traffic needs no quality, only no dependency on Math.random. */

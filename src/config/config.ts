@@ -44,10 +44,28 @@ export const configSchema = z.strictObject({
     .min(1)
     .max(2 ** 31 - 1)
     .default(65_536),
+  /** Largest ingest body (HTTP) or frame (WebSocket) in bytes: 413 past it. */
+  maxBodyBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(8 * 1024 * 1024),
+  /** Most events in one ingest body or frame: 413 past it. */
+  maxEventsPerBody: z.number().int().min(1).max(1_048_576).default(65_536),
+  /** Events that may wait for the engine; past it ingest answers 503 with Retry-After. */
+  ingestQueueEvents: z.number().int().min(1).max(16_777_216).default(262_144),
+  /** Bytes a live subscriber may fall behind before it is dropped (it reconnects to a snapshot). */
+  liveBufferBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(1024 * 1024),
   /** Demo mode for `serve`: distributors to generate into an empty database (0 = off). */
-  demoDistributors: z.number().int().min(0).max(10_000_000).default(10_000),
+  demoDistributors: z.number().int().min(0).max(10_000_000).default(100_000),
   /** Demo mode: synthetic orders per second fed to the engine (0 = off). */
-  demoOrdersPerSecond: z.number().int().min(0).max(1_000_000).default(200),
+  demoOrdersPerSecond: z.number().int().min(0).max(1_000_000).default(50),
 });
 
 export type Config = z.infer<typeof configSchema>;

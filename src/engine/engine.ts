@@ -8,6 +8,7 @@ import { parseEventLine, validateEvent } from '../events/validate.js';
 import type { Plan } from '../plan/plan.js';
 import { decodeEvent, encodeEvent, eventTypeCode } from '../store/event-codec.js';
 import type { CommitMessage } from './commit-message.js';
+import type { LineColumns } from '../ledger/line-columns.js';
 import { Store } from '../store/store.js';
 import { Batch, ENTRY_WITHDRAW } from './batch.js';
 import { copyLines } from './commit-message.js';
@@ -53,6 +54,17 @@ export interface Accepted {
   readonly durable: Promise<void>;
 }
 
+/**
+ * A sequenced batch as the engine hands it to its observer (the live server), after the merge
+ * and before the commit: its lines in ledger order and its events, event `i` at seq
+ * `firstSeq + i`. Valid only during the call: the engine reuses every buffer.
+ */
+export interface BatchView {
+  readonly firstSeq: number;
+  readonly events: readonly UplineEvent[];
+  readonly lines: LineColumns;
+}
+
 export interface EngineCounters {
   accepted: number;
   duplicates: number;
@@ -86,6 +98,8 @@ export class Engine {
   private pendingDurable: Promise<void>[] = [];
 
   readonly state: EngineState;
+  /** Told of every batch once its results are known (not during recovery). */
+  batchObserver: ((batch: BatchView) => void) | null = null;
   private readonly recent: RecentEvents;
   private lastSnapshotSeq = 0;
   /** 0 = never (see EngineOptions.snapshotEveryEvents). */
@@ -266,6 +280,11 @@ export class Engine {
       }
     } else {
       assert(this.writer !== null, 'the commit thread runs once recovery is over');
+      this.batchObserver?.({
+        firstSeq: batch.entrySeq[0]!,
+        events: this.entryEvents,
+        lines: this.merge.output,
+      });
       await this.writer.waitForRoom();
       const message = this.commitMessage();
       this.pendingDurable.push(this.writer.commit(message, batch.entrySeq[0]!));

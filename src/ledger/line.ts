@@ -60,3 +60,20 @@ export function lineTypeFromCode(code: number): LineType {
   if (type === undefined) throw new RangeError(`unknown line type code ${code}`);
   return type;
 }
+
+/** Line types an order event's lines carry the order id for (docs/plan-semantics.md "Lines"). */
+const ORDER_LINE_TYPES: readonly LineType[] = ['fast_start', 'unilevel', 'matching', 'rank_bonus'];
+
+/**
+ * The order a line belongs to: every line of a refund carries the refunded order, an order's
+ * own earning lines carry it, and nothing else does (docs/plan-semantics.md "Lines").
+ */
+export function orderOfLine(
+  eventType: string,
+  eventOrder: string | null,
+  type: LineType,
+): string | null {
+  if (eventType === 'refund') return eventOrder;
+  if (eventType === 'order' && ORDER_LINE_TYPES.includes(type)) return eventOrder;
+  return null;
+}

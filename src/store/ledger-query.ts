@@ -9,6 +9,7 @@ import {
   EARNING_TYPES,
   lineTypeCode,
   lineTypeFromCode,
+  orderOfLine,
   type EarningType,
   type Line,
   type LineType,
@@ -19,9 +20,6 @@ import type { LineRow } from './schema.js';
 
 const ORDER_EVENT = eventTypeCode('order');
 const REFUND_EVENT = eventTypeCode('refund');
-
-/** The line types an order event's lines take the order id for (docs "Lines"). */
-const ORDER_LINE_TYPES: readonly LineType[] = ['fast_start', 'unilevel', 'matching', 'rank_bonus'];
 
 /**
  * Newest first from the cursor (beforeSeq, beforeOrdinal), exclusive. Each level of the index
@@ -67,13 +65,11 @@ export type RecentLinesStatement = Database.Statement<[RecentLinesParams], Recen
 
 /** The order a line belongs to, per docs/plan-semantics.md "Lines". */
 function lineOrder(row: RecentLineRow, type: LineType): string | null {
-  const byOrder = row.eventType === ORDER_EVENT && ORDER_LINE_TYPES.includes(type);
-  const byRefund = row.eventType === REFUND_EVENT;
-  if (!byOrder && !byRefund) return null;
+  if (row.eventType !== ORDER_EVENT && row.eventType !== REFUND_EVENT) return null;
   assert(row.body !== null, `event ${row.seq} has no body`);
   const event = decodeEvent(row.body);
   assert(event.type === 'order' || event.type === 'refund', `event ${row.seq} type mismatch`);
-  return event.order;
+  return orderOfLine(event.type, event.order, type);
 }
 
 export function toLines(rows: readonly RecentLineRow[]): Line[] {
@@ -146,4 +142,40 @@ export function toEarnings(row: EarningsRow): DistributorEarnings {
     withdrawnCents: row.withdrawn,
     balanceCents: row.balance,
   };
+}
+
+/**
+ * One distributor's net earnings by type from lines of events up to `upto` (inclusive): the
+ * dashboard's starting figures as of a committed seq, found through both index levels.
+ */
+export const EARNINGS_OF_SQL = `
+WITH mine(seq, ordinal) AS (
+  SELECT seq, ordinal FROM line_index_hot WHERE beneficiary = @beneficiary AND seq <= @upto
+  UNION ALL
+  SELECT seq, ordinal FROM line_index_cold WHERE beneficiary = @beneficiary AND seq <= @upto)
+SELECT l.type AS type, SUM(l.amount) AS amount
+FROM mine AS m JOIN lines AS l ON l.seq = m.seq AND l.ordinal = m.ordinal
+GROUP BY l.type`;
+
+export interface EarningsOfParams {
+  readonly beneficiary: number;
+  readonly upto: number;
+}
+
+export interface TypeTotalRow {
+  readonly type: number;
+  readonly amount: number;
+}
+
+export type EarningsOfStatement = Database.Statement<[EarningsOfParams], TypeTotalRow>;
+
+/** Net earnings by type from per-type sums (withdrawals are not earnings and are left out). */
+export function toEarningsOf(rows: readonly TypeTotalRow[]): Record<EarningType, number> {
+  const earned = emptyEarnings();
+  for (const row of rows) {
+    assertSafeInteger(row.amount, 'earnings total');
+    const type = lineTypeFromCode(row.type);
+    if (type !== 'withdrawal') earned[type] = row.amount;
+  }
+  return earned;
 }

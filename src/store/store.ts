@@ -19,15 +19,18 @@ import { UplineError } from '../core/errors.js';
 import { EVENT_TYPES } from '../events/types.js';
 import { RULE_REASONS } from '../events/reasons.js';
 import { ID_LENGTH_MAX } from '../events/validate.js';
-import { LINE_TYPES, lineTypeCode, type Line } from '../ledger/line.js';
+import { LINE_TYPES, lineTypeCode, type EarningType, type Line } from '../ledger/line.js';
 import type { LineColumns } from '../ledger/line-columns.js';
 import { EventInserter, LineInserter } from './batch-insert.js';
 import {
+  EARNINGS_OF_SQL,
   EARNINGS_SQL,
   RECENT_LINES_SQL,
   toEarnings,
+  toEarningsOf,
   toLines,
   type DistributorEarnings,
+  type EarningsOfStatement,
   type EarningsRow,
   type RecentLinesStatement,
 } from './ledger-query.js';
@@ -110,6 +113,7 @@ interface Readers {
   readonly linesAtSeq: Database.Statement<[number], LineRow>;
   readonly recentLines: RecentLinesStatement;
   readonly earnings: Database.Statement<[], EarningsRow>;
+  readonly earningsOf: EarningsOfStatement;
   readonly snapshot: Database.Statement<[], { seq: number; data: Buffer }>;
   readonly lastEventSeq: Database.Statement<[], number>;
 }
@@ -218,6 +222,12 @@ export class Store {
     assertSafeInteger(beforeOrdinal, 'beforeOrdinal');
     const params = { beneficiary: distributor, seq, ordinal: beforeOrdinal, limit };
     return toLines(this.readers.recentLines.all(params));
+  }
+
+  /** One distributor's net earnings by type from the lines of events up to seq `upto`. */
+  earningsOf(distributor: number, upto: number): Record<EarningType, number> {
+    assertSafeInteger(upto, 'upto');
+    return toEarningsOf(this.readers.earningsOf.all({ beneficiary: distributor, upto }));
   }
 
   /**
@@ -373,6 +383,7 @@ function prepareReaders(db: Db): Readers {
     ),
     recentLines: db.prepare(RECENT_LINES_SQL),
     earnings: db.prepare(EARNINGS_SQL),
+    earningsOf: db.prepare(EARNINGS_OF_SQL),
     snapshot: db.prepare('SELECT seq, data FROM snapshot WHERE id = 1'),
     lastEventSeq: db.prepare<[], number>('SELECT max(seq) FROM events').pluck(),
   };
