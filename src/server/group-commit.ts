@@ -127,6 +127,12 @@ export class GroupCommit {
     return taken;
   }
 
+  /** Resolves once everything taken so far is answered (the engine's state is all durable). */
+  async settled(): Promise<void> {
+    await this.idle;
+    await this.released;
+  }
+
   /** Stops taking requests and waits until everything taken is answered. */
   async close(): Promise<void> {
     this.closed = true;

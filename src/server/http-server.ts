@@ -249,9 +249,16 @@ export class UplineServer {
 
   private tooLarge(res: HttpResponse, exchange: Exchange): void {
     const message = `body over ${this.options.maxBodyBytes} bytes`;
-    this.refuse(res, exchange, '413 Payload Too Large', { code: 'body_too_large', message });
     // The rest of the body is never read, so the connection cannot carry another request.
-    if (!exchange.aborted) res.close();
+    const closeConnection = true;
+    this.refuse(
+      res,
+      exchange,
+      '413 Payload Too Large',
+      { code: 'body_too_large', message },
+      false,
+      closeConnection,
+    );
   }
 
   private refuse(
@@ -260,12 +267,14 @@ export class UplineServer {
     status: string,
     problem: ErrorBody,
     retryAfter = false,
+    closeConnection = false,
   ): void {
     this.metrics.bodiesRefused.inc({ code: problem.code, reason: problem.reason ?? '' });
     const headers: [string, string][] = retryAfter
       ? [['retry-after', String(RETRY_AFTER_SECONDS)]]
       : [];
-    reply(res, exchange, status, JSON.stringify({ error: problem }), headers);
+    const body = JSON.stringify({ error: problem });
+    reply(res, exchange, status, body, headers, 'application/json', closeConnection);
   }
 
   /** Decoded body → the group commit → results, or why not (400 / 503). */
@@ -474,6 +483,7 @@ function reply(
   body: string,
   headers: readonly [string, string][] = [],
   contentType = 'application/json',
+  closeConnection = false,
 ): void {
   if (exchange.aborted || exchange.answered) return;
   exchange.answered = true;
@@ -481,7 +491,7 @@ function reply(
     res.writeStatus(status);
     res.writeHeader('content-type', contentType);
     for (const [name, value] of headers) res.writeHeader(name, value);
-    res.end(body);
+    res.end(body, closeConnection);
   });
 }
 
