@@ -21,7 +21,8 @@ export interface AdminFigures {
 export class AdminFeed {
   private lastAnswered: number;
   private lastAtMs = Date.now();
-  private latest: AdminFigures;
+  private lastRate = 0;
+  private lastLatenciesMs: number[] = [];
 
   constructor(
     private readonly engine: Engine,
@@ -29,12 +30,11 @@ export class AdminFeed {
     private readonly liveConnections: () => number,
   ) {
     this.lastAnswered = groupCommit.answeredEvents;
-    this.latest = this.figures(0, []);
   }
 
-  /** The last sample, for a new admin subscriber who should not wait a second. */
+  /** Figures now, with the last second's rates: for a new admin subscriber not to wait. */
   get current(): AdminFigures {
-    return this.latest;
+    return this.figures(this.lastRate, this.lastLatenciesMs);
   }
 
   tick(): AdminFigures {
@@ -44,12 +44,13 @@ export class AdminFeed {
     const rate = Math.round((answered - this.lastAnswered) / seconds);
     this.lastAnswered = answered;
     this.lastAtMs = now;
-    this.latest = this.figures(rate, this.groupCommit.takeLatencies());
-    return this.latest;
+    this.lastRate = rate;
+    this.lastLatenciesMs = this.groupCommit.takeLatencies().sort((a, b) => a - b);
+    return this.figures(rate, this.lastLatenciesMs);
   }
 
-  private figures(eventsPerSecond: number, latenciesMs: number[]): AdminFigures {
-    latenciesMs.sort((a, b) => a - b);
+  /** `latenciesMs` sorted ascending. */
+  private figures(eventsPerSecond: number, latenciesMs: readonly number[]): AdminFigures {
     const counters = this.engine.counters;
     let rejectedTotal = 0;
     for (const count of counters.rejected.values()) rejectedTotal += count;
