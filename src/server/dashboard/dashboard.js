@@ -10,6 +10,7 @@ const LOOKUP_POLL_MS = 2000;
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 15000;
 const CLOSE_UNAUTHORIZED = 4401;
+const CLOSE_NOT_ENROLLED = 4404; // valid distributor token, but no such distributor (yet)
 
 const EARNING_TYPES = [
   ['unilevel', 'Unilevel'],
@@ -149,10 +150,11 @@ function setStatus(state, detail) {
  * message we ask `probe()` over plain HTTP whether the token is still good.
  */
 class LiveSocket {
-  constructor(token, { onMessage, onUnauthorized, probe }) {
+  constructor(token, { onMessage, onUnauthorized, onNotEnrolled, probe }) {
     this.token = token;
     this.onMessage = onMessage;
     this.onUnauthorized = onUnauthorized;
+    this.onNotEnrolled = onNotEnrolled;
     this.probe = probe;
     this.attempt = 0;
     this.ws = null;
@@ -201,6 +203,12 @@ class LiveSocket {
       if (this.stopped) return;
       if (ev.code === CLOSE_UNAUTHORIZED) {
         this.onUnauthorized();
+        return;
+      }
+      if (ev.code === CLOSE_NOT_ENROLLED) {
+        // The token is good and enrolment may still arrive: keep retrying with backoff.
+        this.onNotEnrolled?.();
+        this.scheduleReconnect(false);
         return;
       }
       this.scheduleReconnect(!gotMessage);
@@ -672,8 +680,15 @@ function distributorSession(token, id) {
   $('dist-close').hidden = true;
   // Nothing to show until the first snapshot: a blank balance would read as "$0.00".
   showOnly(['loading']);
+  $('loading-text').textContent = 'Connecting to the live feed…';
   const live = new LiveSocket(token, {
     onUnauthorized: rejectToken,
+    onNotEnrolled: () => {
+      if (!$('loading').hidden) {
+        $('loading-text').textContent =
+          `Distributor #${id} is not enrolled yet. This page opens as soon as it is.`;
+      }
+    },
     // The probe's snapshot is shown too, so a network that blocks WebSockets still gets
     // a fresh (if not live) view at every retry.
     probe: async () => {
