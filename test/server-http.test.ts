@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { connect } from 'node:net';
 import { pack } from 'msgpackr';
 
 import { generateEvents } from '../src/generate/generate.js';
@@ -239,6 +240,34 @@ describe('HTTP API', () => {
     assert.equal((await fetch(`${t.base}/v2/events`)).status, 404);
     assert.equal((await fetch(`${t.base}/v1/events`)).status, 405);
     assert.equal((await fetch(`${t.base}/`)).status, 200);
+  });
+
+  test('a client that hangs up mid-body or before its answer leaves the server serving', async () => {
+    const { port } = new URL(t.base);
+    const body = JSON.stringify([order('gone-1', 'o-gone-1', 900_001, 10, 1_000)]);
+    const head = (length: number) =>
+      `POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${INGEST_KEY}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
+    // One hangs up halfway through its body, one right after sending all of it.
+    for (const sent of [head(body.length) + body.slice(0, 10), head(body.length) + body]) {
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write(sent, () => {
+            socket.destroy();
+            resolve();
+          });
+        });
+        socket.on('error', reject);
+      });
+    }
+    await t.server.groupCommit.settled();
+    // Whether the complete body was read before the hang-up is a race; either way the
+    // server still answers, and the event exists exactly once after a client's retry.
+    const events = JSON.parse(body) as unknown[];
+    const retry = (await (await t.post(events)).json()) as { status: string }[];
+    assert.ok(['accepted', 'duplicate'].includes(retry[0]!.status), retry[0]!.status);
+    const again = (await (await t.post(events)).json()) as { status: string }[];
+    assert.equal(again[0]!.status, 'duplicate');
   });
 
   test('/metrics speaks the Prometheus text format with the ingest figures', async () => {
