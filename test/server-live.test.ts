@@ -196,3 +196,34 @@ describe('WebSocket ingest', () => {
     }
   });
 });
+
+describe('a slow live subscriber', () => {
+  let t: TestServer;
+
+  before(async () => {
+    t = await startTestServer({ server: { liveBackpressureBytes: 64 * 1024 } });
+    const response = await t.post(network());
+    assert.equal(response.status, 200);
+  });
+  after(async () => t.close());
+
+  test('is dropped past its buffer limit while the engine goes on', async () => {
+    const slow = await TestSocket.open(`${t.wsBase}/v1/live?token=${t.tokenFor(1)}`);
+    await slow.next();
+    // Stop reading: the kernel buffers fill, then uWS's, then the server must let go.
+    slow.socket.pause();
+    const watchedBefore = t.server.live.watchedCount;
+    assert.equal(watchedBefore, 1);
+    // Each body pays distributor 1 a line per order: one big update per commit.
+    for (let body = 0; body < 60 && t.server.live.watchedCount > 0; body++) {
+      const orders = Array.from({ length: 1_000 }, (_, i) =>
+        order(`slow-${body}-${i}`, `os-${body}-${i}`, 2, 1, 1_000),
+      );
+      const response = await t.post(orders);
+      assert.equal(response.status, 200, 'ingest goes on while the subscriber does not read');
+    }
+    assert.equal(t.server.live.watchedCount, 0, 'the slow subscriber was dropped');
+    slow.socket.resume();
+    assert.notEqual(await slow.closed(), null);
+  });
+});
