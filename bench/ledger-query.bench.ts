@@ -6,7 +6,8 @@
  *   Store.recentLines(d, 50)   the API: index range + lines + events join + order id decode
  *   index-only baseline        the newest 50 (seq, ordinal) from the two index levels, no join
  *                              with `lines` or `events`, no decode
- * Both on a freshly opened Store with the engine's default settings (256 MiB page cache).
+ * Both on a freshly opened Store with the settings of the engine's read connection, which is
+ * the one the server answers from (READ_CONNECTION: small page cache, memory map).
  * The OS page cache is warm (the file was just built or read): a cold disk is not measured.
  *
  *   node dist/bench/ledger-query.bench.js [--lines L] [--distributors D] [--method commit|bulk]
@@ -18,6 +19,7 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { Bench } from 'tinybench';
 
+import { READ_CONNECTION } from '../src/engine/engine.js';
 import { Store } from '../src/store/store.js';
 import { ensureLedger, type BuildMethod, type LedgerParams } from './ledger-build.js';
 import {
@@ -105,7 +107,7 @@ interface Latency {
 }
 
 function runBench(file: string, params: Params, chosen: readonly number[]): Latency[] {
-  const store = Store.open(file);
+  const store = Store.open(file, READ_CONNECTION);
   const raw = new Database(file, { readonly: true });
   const baseline = raw.prepare<[{ beneficiary: number; limit: number }], unknown>(BASELINE_SQL);
   let next = 0;

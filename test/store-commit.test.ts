@@ -25,7 +25,8 @@ function dump(file: string): unknown {
     return {
       meta: db.prepare('SELECT * FROM meta ORDER BY key').all(),
       events: db.prepare('SELECT * FROM events ORDER BY seq').all(),
-      lines: db.prepare('SELECT * FROM lines ORDER BY seq, ordinal').all(),
+      lines: db.prepare('SELECT * FROM ledger ORDER BY seq, ordinal').all(),
+      index: db.prepare('SELECT count(*) FROM line_index').pluck().get(),
     };
   } finally {
     db.close();

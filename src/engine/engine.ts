@@ -41,7 +41,13 @@ export interface EngineOptions {
   readonly capacity?: EngineCapacity;
 }
 
-const READ_CONNECTION_CACHE_MIB = 32;
+/**
+ * The sequencer thread's connection only reads once the commit thread runs (recovery's log
+ * scan, refunds of committed orders, id confirmations, the server's ledger reads), so it gets
+ * a small page cache, and a memory map for the ledger's random reads (SQLite caps it near
+ * 2 GiB). The writer's cache is the large one.
+ */
+export const READ_CONNECTION = { cacheSizeMiB: 32, mmapMiB: 2_047 } as const;
 
 /** Batches the commit thread may hold at once (see CommitWriter). */
 const COMMITS_IN_FLIGHT_MAX = 2;
@@ -140,11 +146,9 @@ export class Engine {
 
   static async open(options: EngineOptions): Promise<Engine> {
     assert(Number.isInteger(options.workers) && options.workers >= 0, 'workers must be >= 0');
-    // This connection only reads once the commit thread runs (recovery's log scan, refunds of
-    // committed orders, id confirmations), so it gets a small page cache; the writer's is large.
     const store = Store.open(options.dbFile, {
       synchronous: options.synchronous ?? 'FULL',
-      cacheSizeMiB: READ_CONNECTION_CACHE_MIB,
+      ...READ_CONNECTION,
     });
     const planJson = JSON.stringify(options.plan);
     const storedPlan = store.plan();

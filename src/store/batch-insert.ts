@@ -24,7 +24,7 @@ function insertSql(table: string, columns: readonly string[], rowCount: number):
   return `INSERT INTO ${table} (${columns.join(',')}) VALUES ${rows}`;
 }
 
-/** Writes each line to `lines` and its (beneficiary, seq, ordinal) to the hot index. */
+/** Writes each line's (seq, ordinal, beneficiary) to `lines` and the whole line to the hot index. */
 export class LineInserter {
   private readonly chunk: Statement;
   private readonly single: Statement;
@@ -39,7 +39,7 @@ export class LineInserter {
   ) {
     assert(Number.isInteger(rowsPerStatement) && rowsPerStatement >= 1, 'rowsPerStatement >= 1');
     // SQLite's bind limit (SQLITE_MAX_VARIABLE_NUMBER) is 32766 in better-sqlite3's build.
-    assert(rowsPerStatement * LINE_COLUMNS.length <= 32766, 'too many rows per statement');
+    assert(rowsPerStatement * LINE_INDEX_COLUMNS.length <= 32766, 'too many rows per statement');
     this.chunk = db.prepare(insertSql('lines', LINE_COLUMNS, rowsPerStatement));
     this.single = db.prepare(insertSql('lines', LINE_COLUMNS, 1));
     this.params = new Array<number>(rowsPerStatement * LINE_COLUMNS.length).fill(0);
@@ -59,11 +59,11 @@ export class LineInserter {
       this.indexChunk.run(this.indexParams);
     }
     for (; row < lines.count; row++) {
-      this.indexSingle.run(lines.beneficiary[row], lines.seq[row], lines.ordinal[row]);
-      this.single.run(
+      this.single.run(lines.seq[row], lines.ordinal[row], lines.beneficiary[row]);
+      this.indexSingle.run(
+        lines.beneficiary[row],
         lines.seq[row],
         lines.ordinal[row],
-        lines.beneficiary[row],
         lines.type[row],
         lines.level[row],
         lines.source[row],
@@ -79,17 +79,20 @@ export class LineInserter {
     let at = 0;
     let indexAt = 0;
     for (let row = first; row < end; row++) {
-      indexParams[indexAt++] = lines.beneficiary[row] as number;
-      indexParams[indexAt++] = lines.seq[row] as number;
-      indexParams[indexAt++] = lines.ordinal[row] as number;
       // Indexed reads of typed arrays: `row < count <= capacity` was asserted by the caller.
-      params[at++] = lines.seq[row] as number;
-      params[at++] = lines.ordinal[row] as number;
-      params[at++] = lines.beneficiary[row] as number;
-      params[at++] = lines.type[row] as number;
-      params[at++] = lines.level[row] as number;
-      params[at++] = lines.source[row] as number;
-      params[at++] = lines.amountCents[row] as number;
+      const seq = lines.seq[row] as number;
+      const ordinal = lines.ordinal[row] as number;
+      const beneficiary = lines.beneficiary[row] as number;
+      params[at++] = seq;
+      params[at++] = ordinal;
+      params[at++] = beneficiary;
+      indexParams[indexAt++] = beneficiary;
+      indexParams[indexAt++] = seq;
+      indexParams[indexAt++] = ordinal;
+      indexParams[indexAt++] = lines.type[row] as number;
+      indexParams[indexAt++] = lines.level[row] as number;
+      indexParams[indexAt++] = lines.source[row] as number;
+      indexParams[indexAt++] = lines.amountCents[row] as number;
     }
   }
 }

@@ -23,30 +23,29 @@ const REFUND_EVENT = eventTypeCode('refund');
 
 /**
  * Newest first from the cursor (beforeSeq, beforeOrdinal), exclusive. Each level of the index
- * (schema.ts) gives at most LIMIT entries from a range scan on its primary key that starts
- * at the cursor; the merge keeps the newest LIMIT, and each costs one lookup into `lines`
- * (the other columns) and one rowid lookup into `events` (type and, for orders and refunds
- * only, the body the order id comes from). Every sort is over at most 2 * LIMIT rows.
+ * (schema.ts) gives at most LIMIT whole lines from a range scan on its primary key that starts
+ * at the cursor; the merge keeps the newest LIMIT, and each costs only a rowid lookup into
+ * `events` (type and, for orders and refunds only, the body the order id comes from). Every
+ * sort is over at most 2 * LIMIT rows.
  */
 const INDEX_LEVEL_SQL = (table: string) => `
-  SELECT seq, ordinal FROM (
-    SELECT seq, ordinal FROM ${table}
+  SELECT * FROM (
+    SELECT seq, ordinal, beneficiary, type, level, source, amount FROM ${table}
     WHERE beneficiary = @beneficiary AND (seq, ordinal) < (@seq, @ordinal)
     ORDER BY seq DESC, ordinal DESC LIMIT @limit)`;
 
 export const RECENT_LINES_SQL = `
-WITH newest(seq, ordinal) AS (
+WITH newest AS (
   ${INDEX_LEVEL_SQL('line_index_hot')}
   UNION ALL
   ${INDEX_LEVEL_SQL('line_index_cold')}
   ORDER BY seq DESC, ordinal DESC LIMIT @limit)
-SELECT l.seq AS seq, l.ordinal AS ordinal, l.beneficiary AS beneficiary, l.type AS type,
-  l.level AS level, l.source AS source, l.amount AS amountCents, e.type AS eventType,
+SELECT n.seq AS seq, n.ordinal AS ordinal, n.beneficiary AS beneficiary, n.type AS type,
+  n.level AS level, n.source AS source, n.amount AS amountCents, e.type AS eventType,
   CASE WHEN e.type IN (${ORDER_EVENT}, ${REFUND_EVENT}) THEN e.body END AS body
 FROM newest AS n
-JOIN lines AS l ON l.seq = n.seq AND l.ordinal = n.ordinal
-JOIN events AS e ON e.seq = l.seq
-ORDER BY l.seq DESC, l.ordinal DESC`;
+JOIN events AS e ON e.seq = n.seq
+ORDER BY n.seq DESC, n.ordinal DESC`;
 
 export interface RecentLinesParams {
   readonly beneficiary: number;
@@ -110,15 +109,28 @@ export type EarningsRow = {
 
 const WITHDRAWAL = lineTypeCode('withdrawal');
 
-/** Built from EARNING_TYPES so the SQL and the line type codes cannot drift apart. */
+/** Per beneficiary sums of one index level, which is already in beneficiary order. */
+const LEVEL_EARNINGS_SQL = (table: string) => `
+  SELECT beneficiary,
+    ${EARNING_TYPES.map(
+      (type) => `SUM(CASE type WHEN ${lineTypeCode(type)} THEN amount ELSE 0 END) AS e_${type}`,
+    ).join(',\n    ')},
+    SUM(CASE type WHEN ${WITHDRAWAL} THEN amount ELSE 0 END) AS w,
+    SUM(amount) AS b
+  FROM ${table} GROUP BY beneficiary`;
+
+/**
+ * Built from EARNING_TYPES so the SQL and the line type codes cannot drift apart. Each index
+ * level is summed in its own key order (a streaming scan, no sort of the whole ledger); only
+ * the per-distributor subtotals, at most two per distributor, are merged.
+ */
 export const EARNINGS_SQL = `
 SELECT beneficiary AS distributor,
-  ${EARNING_TYPES.map(
-    (type) => `SUM(CASE type WHEN ${lineTypeCode(type)} THEN amount ELSE 0 END) AS earned_${type}`,
-  ).join(',\n  ')},
-  -SUM(CASE type WHEN ${WITHDRAWAL} THEN amount ELSE 0 END) AS withdrawn,
-  SUM(amount) AS balance
-FROM lines
+  ${EARNING_TYPES.map((type) => `SUM(e_${type}) AS earned_${type}`).join(',\n  ')},
+  -SUM(w) AS withdrawn,
+  SUM(b) AS balance
+FROM (${LEVEL_EARNINGS_SQL('line_index_cold')}
+  UNION ALL ${LEVEL_EARNINGS_SQL('line_index_hot')})
 GROUP BY beneficiary
 ORDER BY beneficiary`;
 
@@ -149,13 +161,11 @@ export function toEarnings(row: EarningsRow): DistributorEarnings {
  * dashboard's starting figures as of a committed seq, found through both index levels.
  */
 export const EARNINGS_OF_SQL = `
-WITH mine(seq, ordinal) AS (
-  SELECT seq, ordinal FROM line_index_hot WHERE beneficiary = @beneficiary AND seq <= @upto
+SELECT type, SUM(amount) AS amount FROM (
+  SELECT type, amount FROM line_index_hot WHERE beneficiary = @beneficiary AND seq <= @upto
   UNION ALL
-  SELECT seq, ordinal FROM line_index_cold WHERE beneficiary = @beneficiary AND seq <= @upto)
-SELECT l.type AS type, SUM(l.amount) AS amount
-FROM mine AS m JOIN lines AS l ON l.seq = m.seq AND l.ordinal = m.ordinal
-GROUP BY l.type`;
+  SELECT type, amount FROM line_index_cold WHERE beneficiary = @beneficiary AND seq <= @upto)
+GROUP BY type`;
 
 export interface EarningsOfParams {
   readonly beneficiary: number;

@@ -12,22 +12,27 @@
  *   index on `id` is the duplicate check after a restart. `body` is the msgpack-encoded
  *   normalized event (see event-codec.ts): replay needs every field, and a blob keeps the
  *   table one shape for six event types.
- * - `lines` is the ledger. WITHOUT ROWID clusters it on (seq, ordinal): appends go to the
- *   right edge, and "the lines of the event at seq S" (refund reversal) is one range scan.
- *   There is no order id column: it is derived from the event at the line's seq (ledger-query.ts),
- *   which saves ~10-70 bytes a line on the hottest table. There are no CHECK constraints
+ * - The ledger is two structures. `lines` (seq, ordinal, beneficiary), clustered on
+ *   (seq, ordinal) WITHOUT ROWID, answers "the lines of the event at seq S" (a refund's
+ *   reversal) with one range scan; appends go to its right edge. Every other column of a line
+ *   (type, level, source, amount) lives only in the line index below, which is keyed for the
+ *   reads that matter: a distributor's newest lines, and per distributor sums. So "my last 50
+ *   lines" is two bounded range scans that already hold every column, with no lookup per
+ *   line, and a line is still written once in full (the narrow `lines` row is ~10 bytes).
+ *   There is no order id column: it is derived from the event at the line's seq
+ *   (ledger-query.ts), which saves ~10-70 bytes a line. There are no CHECK constraints
  *   either: they would run per row on the write path; `commitBatch` asserts the same
- *   invariants once per line in JS before anything is written.
- * - "My newest N lines" is served by a two-level index on (beneficiary, seq, ordinal), kept
- *   as two WITHOUT ROWID tables rather than one index on `lines`. One big index takes a
- *   random b-tree insert per line, and every commit then rewrites every page it touched: at
- *   15M lines that is tens of thousands of 4 KiB pages per batch, and throughput falls as the
- *   ledger grows (measured 99k lines/s over 15M lines, ending near 70k). So each batch's
- *   entries go into `line_index_hot`, which stays small (a commit touches few pages), and once
- *   it holds `HOT_INDEX_LINES_MAX` entries the same transaction moves them into
- *   `line_index_cold` in key order, a sorted bulk insert that touches each cold page at most
- *   once (measured 180k lines/s, flat, over the same 15M). A query reads both, each a bounded
- *   range scan, newest first.
+ *   invariants once per line in JS before anything is written. The view `ledger` joins the
+ *   two back into whole lines, for exports and tests.
+ * - The line index is kept as two WITHOUT ROWID tables on (beneficiary, seq, ordinal) rather
+ *   than one. One big index takes a random b-tree insert per line, and every commit then
+ *   rewrites every page it touched: at 15M lines that is tens of thousands of 4 KiB pages per
+ *   batch, and throughput falls as the ledger grows (measured 99k lines/s over 15M lines,
+ *   ending near 70k). So each batch's entries go into `line_index_hot`, which stays small (a
+ *   commit touches few pages), and once it holds `HOT_INDEX_LINES_MAX` entries the same
+ *   transaction moves them into `line_index_cold` in key order, a sorted bulk insert that
+ *   touches each cold page at most once (measured 180k lines/s, flat, over the same 15M). A
+ *   query reads both, each a bounded range scan, newest first.
  * - `snapshot` is a single row (`CHECK (id = 1)`) holding the engine's state image at a seq,
  *   so recovery is "load snapshot, replay `events` after its seq".
  *
@@ -36,7 +41,7 @@
  */
 
 /** Bump on any change to the DDL below; `Store.open` refuses a file with another version. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Entries the hot index holds before a commit merges it into the cold one. */
 export const HOT_INDEX_LINES_MAX = 1_000_000;
@@ -67,10 +72,6 @@ CREATE TABLE lines (
   seq INTEGER NOT NULL,
   ordinal INTEGER NOT NULL,
   beneficiary INTEGER NOT NULL,
-  type INTEGER NOT NULL,
-  level INTEGER NOT NULL,
-  source INTEGER NOT NULL,
-  amount INTEGER NOT NULL,
   PRIMARY KEY (seq, ordinal)
 ) STRICT, WITHOUT ROWID;
 
@@ -78,6 +79,10 @@ CREATE TABLE line_index_hot (
   beneficiary INTEGER NOT NULL,
   seq INTEGER NOT NULL,
   ordinal INTEGER NOT NULL,
+  type INTEGER NOT NULL,
+  level INTEGER NOT NULL,
+  source INTEGER NOT NULL,
+  amount INTEGER NOT NULL,
   PRIMARY KEY (beneficiary, seq, ordinal)
 ) STRICT, WITHOUT ROWID;
 
@@ -85,8 +90,25 @@ CREATE TABLE line_index_cold (
   beneficiary INTEGER NOT NULL,
   seq INTEGER NOT NULL,
   ordinal INTEGER NOT NULL,
+  type INTEGER NOT NULL,
+  level INTEGER NOT NULL,
+  source INTEGER NOT NULL,
+  amount INTEGER NOT NULL,
   PRIMARY KEY (beneficiary, seq, ordinal)
 ) STRICT, WITHOUT ROWID;
+
+CREATE VIEW line_index AS
+  SELECT * FROM line_index_hot UNION ALL SELECT * FROM line_index_cold;
+
+CREATE VIEW ledger AS
+  SELECT l.seq AS seq, l.ordinal AS ordinal, l.beneficiary AS beneficiary, h.type AS type,
+    h.level AS level, h.source AS source, h.amount AS amount
+  FROM lines AS l JOIN line_index_hot AS h
+    ON h.beneficiary = l.beneficiary AND h.seq = l.seq AND h.ordinal = l.ordinal
+  UNION ALL
+  SELECT l.seq, l.ordinal, l.beneficiary, c.type, c.level, c.source, c.amount
+  FROM lines AS l JOIN line_index_cold AS c
+    ON c.beneficiary = l.beneficiary AND c.seq = l.seq AND c.ordinal = l.ordinal;
 
 CREATE TABLE snapshot (
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -96,23 +118,23 @@ CREATE TABLE snapshot (
 `;
 
 /** Column order of `lines` as the multi-row insert binds it. */
-export const LINE_COLUMNS = [
+export const LINE_COLUMNS = ['seq', 'ordinal', 'beneficiary'] as const;
+
+/** Column order of the line index tables as the multi-row insert binds it. */
+export const LINE_INDEX_COLUMNS = [
+  'beneficiary',
   'seq',
   'ordinal',
-  'beneficiary',
   'type',
   'level',
   'source',
   'amount',
 ] as const;
 
-/** Column order of the line index tables as the multi-row insert binds it. */
-export const LINE_INDEX_COLUMNS = ['beneficiary', 'seq', 'ordinal'] as const;
-
 /** Moves the hot index into the cold one, in key order (one sorted bulk insert). */
 export const MERGE_HOT_INDEX_SQL = `
-INSERT INTO line_index_cold (beneficiary, seq, ordinal)
-  SELECT beneficiary, seq, ordinal FROM line_index_hot ORDER BY beneficiary, seq, ordinal;
+INSERT INTO line_index_cold (${LINE_INDEX_COLUMNS.join(', ')})
+  SELECT ${LINE_INDEX_COLUMNS.join(', ')} FROM line_index_hot ORDER BY beneficiary, seq, ordinal;
 DELETE FROM line_index_hot;`;
 
 /** Column order of `events` as the multi-row insert binds it. */

@@ -79,7 +79,7 @@ export async function readDatabase(
   const db = new Database(dbFile, { readonly: true });
   const ledger = db
     .prepare(
-      'SELECT seq, ordinal, beneficiary, type, level, source, amount FROM lines ' +
+      'SELECT seq, ordinal, beneficiary, type, level, source, amount FROM ledger ' +
         'ORDER BY seq, ordinal',
     )
     .raw()
