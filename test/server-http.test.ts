@@ -286,3 +286,39 @@ describe('HTTP API', () => {
     assert.match(text, /^upline_process_resident_memory_bytes [1-9][0-9]*$/m);
   });
 });
+
+describe('ingest backpressure', () => {
+  let t: TestServer;
+
+  before(async () => {
+    t = await startTestServer({ server: { queuedEventsMax: 20, passEventsMax: 10 } });
+    const response = await t.post(chain('bp-', [1, 2, 3]));
+    assert.equal(response.status, 200);
+  });
+  after(async () => t.close());
+
+  test('past the bounded queue callers get 503 with Retry-After, and nothing is lost', async () => {
+    const bodies = Array.from({ length: 60 }, (_, body) =>
+      Array.from({ length: 5 }, (_, i) => order(`bp-${body}-${i}`, `obp-${body}-${i}`, 3, 1, 100)),
+    );
+    const responses = await Promise.all(bodies.map((events) => t.post(events)));
+    const refused = responses.filter((response) => response.status === 503);
+    const taken = responses.filter((response) => response.status === 200);
+    assert.equal(refused.length + taken.length, bodies.length, 'only 200 or 503');
+    assert.ok(refused.length > 0, 'a full queue refuses');
+    for (const response of refused) {
+      assert.equal(response.headers.get('retry-after'), '1');
+      assert.equal(((await response.json()) as ErrorAnswer).error.code, 'overloaded');
+    }
+    // Resending everything: what was taken is a duplicate, the refused bodies now go through.
+    await t.server.groupCommit.settled();
+    const statuses = new Map<string, number>();
+    for (const events of bodies) {
+      const results = (await (await t.post(events)).json()) as { status: string }[];
+      for (const result of results)
+        statuses.set(result.status, (statuses.get(result.status) ?? 0) + 1);
+    }
+    assert.equal(statuses.get('duplicate'), taken.length * 5);
+    assert.equal(statuses.get('accepted'), refused.length * 5);
+  });
+});
