@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 import { ReferenceEngine } from '../src/reference/engine.js';
-import { enroll, order } from './support/events.js';
+import { activeLine, order } from './support/events.js';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from './support/server.js';
 
 /**
@@ -36,13 +36,6 @@ const CHROMIUM_ARGS = [
 /** Where screenshots go, for a person to look at; nothing asserts on pixels. */
 const SHOTS = process.env.UPLINE_SCREENSHOTS ?? join(tmpdir(), 'upline-screenshots');
 
-function network(): object[] {
-  const events: object[] = [];
-  for (let id = 1; id <= 8; id++) events.push(enroll(`e${id}`, id, id === 1 ? null : id - 1));
-  for (let id = 1; id <= 8; id++) events.push(order(`a${id}`, `oa${id}`, id, 100, 10_000));
-  return events;
-}
-
 describe('dashboard in headless Chromium', { skip: browserMissing }, () => {
   let t: TestServer;
   let browser: Browser;
@@ -51,7 +44,7 @@ describe('dashboard in headless Chromium', { skip: browserMissing }, () => {
   before(async () => {
     t = await startTestServer();
     oracle = new ReferenceEngine(t.plan);
-    await post(network());
+    await post(activeLine(8));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     mkdirSync(SHOTS, { recursive: true });
   });

@@ -5,7 +5,7 @@ import { Packr, unpack } from 'msgpackr';
 import { EARNING_TYPES } from '../src/ledger/line.js';
 import { ReferenceEngine } from '../src/reference/engine.js';
 import { distributorToken } from '../src/server/tokens.js';
-import { enroll, order } from './support/events.js';
+import { activeLine, order } from './support/events.js';
 import {
   ADMIN_TOKEN,
   INGEST_KEY,
@@ -32,14 +32,6 @@ interface FeedMessage {
   readonly lines: readonly { readonly seq: number; readonly amountCents: number }[];
 }
 
-/** A sponsor line 1 ← 2 ← ... ← 8, every one active (pv 100), so uplines get paid. */
-function network(): object[] {
-  const events: object[] = [];
-  for (let id = 1; id <= 8; id++) events.push(enroll(`e${id}`, id, id === 1 ? null : id - 1));
-  for (let id = 1; id <= 8; id++) events.push(order(`a${id}`, `oa${id}`, id, 100, 10_000));
-  return events;
-}
-
 describe('live feeds', () => {
   let t: TestServer;
   let oracle: ReferenceEngine;
@@ -47,7 +39,7 @@ describe('live feeds', () => {
   before(async () => {
     t = await startTestServer();
     oracle = new ReferenceEngine(t.plan);
-    await post(network());
+    await post(activeLine(8));
   });
   after(async () => t.close());
 
@@ -155,7 +147,11 @@ describe('WebSocket ingest', () => {
       authorization: `Bearer ${INGEST_KEY}`,
     });
     const packr = new Packr({ useRecords: true });
-    const frames = [network().slice(0, 8), network().slice(8), [order('w1', 'ow1', 5, 10, 999)]];
+    const frames = [
+      activeLine(8).slice(0, 8),
+      activeLine(8).slice(8),
+      [order('w1', 'ow1', 5, 10, 999)],
+    ];
     // All frames in flight at once: answers still come back in frame order.
     for (const frame of frames) socket.socket.send(packr.pack(frame));
     for (const frame of frames) {
@@ -202,7 +198,7 @@ describe('a slow live subscriber', () => {
 
   before(async () => {
     t = await startTestServer({ server: { liveBackpressureBytes: 64 * 1024 } });
-    const response = await t.post(network());
+    const response = await t.post(activeLine(8));
     assert.equal(response.status, 200);
   });
   after(async () => t.close());

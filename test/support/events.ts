@@ -95,3 +95,14 @@ export function chain(prefix: string, distributors: readonly number[]): EnrollEv
   }
   return events;
 }
+
+/**
+ * A sponsor line 1 ← 2 ← ... ← `length`, then one order of 100 PV / 10,000 cents each, so
+ * every one is active and every upline gets paid: the server and dashboard tests' network.
+ */
+export function activeLine(length: number): (EnrollEvent | OrderEvent)[] {
+  const events: (EnrollEvent | OrderEvent)[] = [];
+  for (let id = 1; id <= length; id++) events.push(enroll(`e${id}`, id, id === 1 ? null : id - 1));
+  for (let id = 1; id <= length; id++) events.push(order(`a${id}`, `oa${id}`, id, 100, 10_000));
+  return events;
+}
