@@ -189,6 +189,18 @@ export class Engine {
    * bound (two batches) is what holds the sequencer back.
    */
   async accept(inputs: readonly unknown[]): Promise<Accepted> {
+    return this.acceptEach(inputs, false);
+  }
+
+  /**
+   * `accept` for events validated already (the server validates a body before taking it, to
+   * refuse it whole): the same pipeline without validating each event a second time.
+   */
+  async acceptValidated(events: readonly UplineEvent[]): Promise<Accepted> {
+    return this.acceptEach(events, true);
+  }
+
+  private async acceptEach(inputs: readonly unknown[], validated: boolean): Promise<Accepted> {
     const results: EventResult[] = new Array<EventResult>(inputs.length);
     this.results = results;
     // A duplicate's answer carries its first event's final outcome, known only after the flush.
@@ -196,13 +208,18 @@ export class Engine {
     const duplicateIds: string[] = [];
     for (let index = 0; index < inputs.length; index++) {
       const input = inputs[index];
-      const validated = typeof input === 'string' ? parseEventLine(input) : validateEvent(input);
-      if (!validated.ok) {
-        results[index] = { seq: null, status: 'rejected', reason: validated.error.reason };
-        this.countRejected(validated.error.reason);
-        continue;
+      let event: UplineEvent;
+      if (validated) {
+        event = input as UplineEvent;
+      } else {
+        const checked = typeof input === 'string' ? parseEventLine(input) : validateEvent(input);
+        if (!checked.ok) {
+          results[index] = { seq: null, status: 'rejected', reason: checked.error.reason };
+          this.countRejected(checked.error.reason);
+          continue;
+        }
+        event = checked.event;
       }
-      const event = validated.event;
       if (this.state.taken(event.id) !== -1) {
         duplicates.push(index);
         duplicateIds.push(event.id);

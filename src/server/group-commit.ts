@@ -161,7 +161,7 @@ export class GroupCommit {
       let results: EventResult[] = [];
       let durable: Promise<void> = Promise.resolve();
       try {
-        if (inputs.length > 0) ({ results, durable } = await this.engine.accept(inputs));
+        if (inputs.length > 0) ({ results, durable } = await this.engine.acceptValidated(inputs));
       } catch (error) {
         this.fail(error, requests, reads);
         return;
