@@ -95,6 +95,23 @@ describe('live feeds', () => {
     feed.close();
   });
 
+  test('a big commit sends the newest 50 lines, counts the rest, and stays exact', async () => {
+    const feed = await TestSocket.open(`${t.wsBase}/v1/live?token=${t.tokenFor(3)}`);
+    await feed.next();
+    const linesBefore = oracle.lines.length;
+    await post(Array.from({ length: 60 }, (_, i) => order(`big-${i}`, `obig-${i}`, 4, 1, 1_000)));
+    const update = (await feed.next()) as FeedMessage & { linesOmitted: number };
+    assertMatchesOracle(update, 3);
+    const paid = oracle.lines.slice(linesBefore).filter((line) => line.beneficiary === 3);
+    assert.equal(paid.length, 60);
+    assert.equal(update.linesOmitted, 10);
+    assert.deepEqual(
+      update.lines.map((line) => line.seq),
+      paid.slice(10).map((line) => line.seq),
+    );
+    feed.close();
+  });
+
   test('a change without a line of its own (group volume) is pushed too', async () => {
     const feed = await TestSocket.open(`${t.wsBase}/v1/live?token=${t.tokenFor(1)}`);
     await feed.next();
@@ -210,9 +227,10 @@ describe('a slow live subscriber', () => {
     slow.socket.pause();
     const watchedBefore = t.server.live.watchedCount;
     assert.equal(watchedBefore, 1);
-    // Each body pays distributor 1 a line per order: one big update per commit.
-    for (let body = 0; body < 60 && t.server.live.watchedCount > 0; body++) {
-      const orders = Array.from({ length: 1_000 }, (_, i) =>
+    // Each body pays distributor 1 a line per order: a full update (50 lines) per commit,
+    // until the kernel's socket buffers and then the server's are full.
+    for (let body = 0; body < 5_000 && t.server.live.watchedCount > 0; body++) {
+      const orders = Array.from({ length: 60 }, (_, i) =>
         order(`slow-${body}-${i}`, `os-${body}-${i}`, 2, 1, 1_000),
       );
       const response = await t.post(orders);

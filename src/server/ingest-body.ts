@@ -119,7 +119,13 @@ function ndjsonValues(bytes: Uint8Array): unknown[] {
   return values;
 }
 
+const MESSAGE_LENGTH_MAX = 200;
+
 function firstLine(message: string): string {
   const line = message.split('\n')[0] ?? '';
-  return line.length > 200 ? `${line.slice(0, 200)}...` : line;
+  if (line.length <= MESSAGE_LENGTH_MAX) return line;
+  // Never cut between the two halves of a surrogate pair: half a character is not text.
+  const code = line.charCodeAt(MESSAGE_LENGTH_MAX - 1);
+  const end = code >= 0xd800 && code <= 0xdbff ? MESSAGE_LENGTH_MAX - 1 : MESSAGE_LENGTH_MAX;
+  return `${line.slice(0, end)}...`;
 }

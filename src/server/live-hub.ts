@@ -2,7 +2,13 @@ import { assert } from '../core/assert.js';
 import type { BatchView } from '../engine/engine.js';
 import type { EngineState } from '../engine/state.js';
 import { emptyEarnings } from '../export/summary.js';
-import { lineTypeFromCode, orderOfLine, type EarningType } from '../ledger/line.js';
+import {
+  EARNING_TYPES,
+  LINE_TYPES,
+  lineTypeFromCode,
+  orderOfLine,
+  type EarningType,
+} from '../ledger/line.js';
 import type { Plan } from '../plan/plan.js';
 import {
   FIGURE_COUNT,
@@ -12,18 +18,34 @@ import {
   type ViewLine,
 } from './distributor-view.js';
 
+/** Line type code → its index in EARNING_TYPES (-1 for withdrawals, which are not earnings). */
+const EARNING_INDEX = Int8Array.from(LINE_TYPES, (type) =>
+  (EARNING_TYPES as readonly string[]).indexOf(type),
+);
+
 /** The pub/sub topic of one distributor's feed. */
 export function distributorTopic(id: number): string {
   return `d/${id}`;
 }
+
+/**
+ * Most lines one update carries: the newest, like the snapshot's "last 50". A distributor at
+ * the top of a big network gets thousands of lines per commit; sending them all would make
+ * the engine's thread serialize megabytes per commit for a page that shows 50.
+ */
+export const UPDATE_LINES_MAX = 50;
 
 /** One watched distributor: what its subscribers last saw and what they have not seen yet. */
 interface Watch {
   subscribers: number;
   /** Figures as of the last capture, to send only what changed. */
   readonly figures: Float64Array;
-  /** Lines sequenced since the last capture, in ledger order. */
+  /** The newest lines sequenced since the last capture (at most UPDATE_LINES_MAX), in order. */
   pendingLines: ViewLine[];
+  /** Lines since the last capture not in `pendingLines` (older than those kept). */
+  pendingOmitted: number;
+  /** Net change of each earning type since the last capture (EARNING_TYPES order). */
+  pendingEarnings: Float64Array;
   /** Net earnings by type as of `asOfSeq`; null until the first snapshot is answered. */
   earnings: Record<EarningType, number> | null;
   asOfSeq: number;
@@ -39,6 +61,8 @@ interface PublicationEntry {
   readonly id: number;
   readonly slot: number;
   readonly lines: readonly ViewLine[];
+  readonly linesOmitted: number;
+  readonly earningsDelta: Float64Array;
   /** The figures at capture time (a copy: the watch's array moves on). */
   readonly figures: ReturnType<typeof figuresOf>;
 }
@@ -70,8 +94,15 @@ export class LiveHub {
       existing.subscribers++;
       return;
     }
-    const figures = new Float64Array(FIGURE_COUNT).fill(Number.NaN);
-    this.watches.set(id, { subscribers: 1, figures, pendingLines: [], earnings: null, asOfSeq: 0 });
+    this.watches.set(id, {
+      subscribers: 1,
+      figures: new Float64Array(FIGURE_COUNT).fill(Number.NaN),
+      pendingLines: [],
+      pendingOmitted: 0,
+      pendingEarnings: new Float64Array(EARNING_TYPES.length),
+      earnings: null,
+      asOfSeq: 0,
+    });
   }
 
   unwatch(id: number): void {
@@ -90,7 +121,16 @@ export class LiveHub {
       const seq = lines.seq[row]!;
       const event = batch.events[seq - batch.firstSeq];
       assert(event !== undefined, `line of seq ${seq} outside its batch`);
-      const type = lineTypeFromCode(lines.type[row]!);
+      const typeCode = lines.type[row]!;
+      const type = lineTypeFromCode(typeCode);
+      const amountCents = lines.amountCents[row]!;
+      const earning = EARNING_INDEX[typeCode]!;
+      if (earning !== -1)
+        watch.pendingEarnings[earning] = watch.pendingEarnings[earning]! + amountCents;
+      if (watch.pendingLines.length === UPDATE_LINES_MAX) {
+        watch.pendingLines.shift();
+        watch.pendingOmitted++;
+      }
       const order = event.type === 'order' || event.type === 'refund' ? event.order : null;
       watch.pendingLines.push({
         seq,
@@ -99,7 +139,7 @@ export class LiveHub {
         level: lines.level[row]!,
         source: lines.source[row]!,
         order: orderOfLine(event.type, order, type),
-        amountCents: lines.amountCents[row]!,
+        amountCents,
       });
     }
   }
@@ -116,9 +156,13 @@ export class LiveHub {
         id,
         slot,
         lines: watch.pendingLines,
+        linesOmitted: watch.pendingOmitted,
+        earningsDelta: watch.pendingEarnings.slice(),
         figures: figuresOf(this.state, this.plan, slot),
       });
       watch.pendingLines = [];
+      watch.pendingOmitted = 0;
+      watch.pendingEarnings.fill(0);
     }
     return { seq, entries };
   }
@@ -129,17 +173,19 @@ export class LiveHub {
       const watch = this.watches.get(entry.id);
       // Not yet answered its snapshot: that snapshot (as of a later seq) covers this change.
       if (watch === undefined || watch.earnings === null) continue;
+      // Releases come in pass order and a snapshot is adopted after its pass's release, so a
+      // publication is either wholly covered by the snapshot or wholly after it.
       if (publication.seq <= watch.asOfSeq) continue;
-      for (const line of entry.lines) {
-        if (line.seq <= watch.asOfSeq || line.type === 'withdrawal') continue;
-        watch.earnings[line.type] += line.amountCents;
-      }
+      EARNING_TYPES.forEach((type, index) => {
+        watch.earnings![type] += entry.earningsDelta[index]!;
+      });
       watch.asOfSeq = publication.seq;
       const message = {
         type: 'update',
         seq: publication.seq,
         distributor: { ...entry.figures, earningsCents: watch.earnings },
         lines: entry.lines,
+        linesOmitted: entry.linesOmitted,
       };
       this.publish(distributorTopic(entry.id), JSON.stringify(message));
     }
