@@ -188,7 +188,9 @@ function writeConfig(dir: string, params: Params): string {
 
 /** `upline serve` in a child; resolves once it printed its "ready" line. */
 function startServer(configFile: string): Promise<Server> {
-  const child = spawn(process.execPath, [CLI_MAIN, 'serve', '--config', configFile], {
+  // UPLINE_SERVER_NODE_ARGS: extra node flags for the server, e.g. `--cpu-prof` to profile it.
+  const nodeArgs = (process.env.UPLINE_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, CLI_MAIN, 'serve', '--config', configFile], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));

@@ -230,3 +230,41 @@ test('recentLines gives the same pages whether entries sit in the hot or the col
     }
   });
 });
+
+test('a sweep moves the hot index to the cold one over several commits, losing nothing', () => {
+  withTempDir((dir) => {
+    const plain = Store.open(path.join(dir, 'plain.db'));
+    // Sweeps start at 40 hot entries and move about 2 x (the commit's lines) each commit.
+    const swept = Store.open(path.join(dir, 'swept.db'), {
+      hotIndexLinesMax: 40,
+      hotIndexMergeChunkMin: 1,
+    });
+    const db = new Database(path.join(dir, 'swept.db'), { readonly: true });
+    const count = (table: string) =>
+      db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+    try {
+      let cursor = 0;
+      let partialSweeps = 0;
+      for (let commit = 0; commit < 30; commit++) {
+        const batch = syntheticBatch(cursor, 2, 3);
+        cursor += 2;
+        plain.commitBatch(batch.events, batch.lines, cursor);
+        swept.commitBatch(batch.events, batch.lines, cursor);
+        const [hot, cold] = [count('line_index_hot'), count('line_index_cold')];
+        assert.equal(hot + cold, cursor * 3, 'every line is in exactly one level');
+        if (hot > 0 && cold > 0) partialSweeps++;
+        for (const distributor of [1, 2, 3, 500, 997]) {
+          assert.deepEqual(swept.recentLines(distributor, 50), plain.recentLines(distributor, 50));
+        }
+      }
+      assert.ok(count('line_index_cold') > 0, 'sweeps ran');
+      assert.ok(partialSweeps >= 5, `sweeps spread over commits (${partialSweeps})`);
+      assert.deepEqual([...swept.earningsByDistributor()], [...plain.earningsByDistributor()]);
+      assert.deepEqual(swept.linesAtSeq(17), plain.linesAtSeq(17));
+    } finally {
+      db.close();
+      plain.close();
+      swept.close();
+    }
+  });
+});

@@ -14,7 +14,8 @@ const { dbFile, synchronous, progress } = workerData as {
   synchronous: 'FULL' | 'NORMAL';
   progress: Int32Array;
 };
-const store = Store.open(dbFile, { synchronous });
+// The checkpoint thread copies the WAL into the database file (store/checkpointer.ts).
+const store = Store.open(dbFile, { synchronous, autoCheckpoint: false });
 const port = parentPort;
 if (port === null) throw new Error('commit-worker must run as a worker thread');
 

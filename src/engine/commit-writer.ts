@@ -3,6 +3,7 @@ import { assert } from '../core/assert.js';
 import type { LineColumns } from '../ledger/line-columns.js';
 import type { CommitMessage, CommitReply } from './commit-message.js';
 import { createProgress, PROGRESS_COMMITTED, PROGRESS_FAILED } from './commit-progress.js';
+import { Checkpointer } from '../store/checkpointer.js';
 
 interface InFlight {
   readonly firstSeq: number;
@@ -27,6 +28,7 @@ interface InFlight {
  */
 export class CommitWriter {
   private readonly worker: Worker;
+  private readonly checkpointer: Checkpointer;
   private readonly progress = createProgress();
   private readonly inFlight = new Map<number, InFlight>();
   private readonly order: number[] = [];
@@ -49,6 +51,7 @@ export class CommitWriter {
       this.fail(new Error(`commit of batch ${reply.batchId} failed: ${reply.error}`));
     });
     this.worker.on('error', (error) => this.fail(error));
+    this.checkpointer = new Checkpointer(dbFile);
   }
 
   get inFlightCount(): number {
@@ -122,6 +125,7 @@ export class CommitWriter {
 
   async close(): Promise<void> {
     await this.drain().finally(async () => {
+      await this.checkpointer.close();
       this.worker.postMessage('close');
       await new Promise((resolve) => this.worker.once('exit', resolve));
     });

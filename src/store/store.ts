@@ -37,7 +37,11 @@ import {
 import {
   APPLICATION_ID,
   HOT_INDEX_LINES_MAX,
-  MERGE_HOT_INDEX_SQL,
+  BENEFICIARY_END,
+  DELETE_HOT_RANGE_SQL,
+  HOT_INDEX_MERGE_CHUNK_MIN,
+  MOVE_HOT_RANGE_SQL,
+  SWEEP_END_SQL,
   META_CURSOR,
   META_PLAN,
   META_SCHEMA_VERSION,
@@ -58,14 +62,21 @@ export interface StoreOptions {
   readonly synchronous?: 'FULL' | 'NORMAL';
   /** Page cache; the hot line index and the upper levels of the cold one should fit. */
   readonly cacheSizeMiB?: number;
-  /** Hot line-index entries that trigger the merge into the cold level (schema.ts). */
+  /** Hot line-index entries that start a sweep into the cold level (schema.ts). */
   readonly hotIndexLinesMax?: number;
+  /** Fewest hot entries one commit of a sweep moves (tests make it small to see many steps). */
+  readonly hotIndexMergeChunkMin?: number;
   /**
    * Bytes of the file read through a memory map instead of read() calls (0 = none; SQLite's
    * build caps it near 2 GiB). Worth it for a connection that does random reads over a big
    * ledger: a page already in the OS cache costs a memory access instead of a system call.
    */
   readonly mmapMiB?: number;
+  /**
+   * false: this connection never checkpoints the WAL; a Checkpointer thread does, so no
+   * commit stalls copying the WAL into the database file (checkpointer.ts). Default true.
+   */
+  readonly autoCheckpoint?: boolean;
   /** Opens an existing file for reading (export, inspection); no schema is created. */
   readonly readonly?: boolean;
   readonly busyTimeoutMs?: number;
@@ -130,10 +141,10 @@ export class Store {
 
   private constructor(
     private readonly db: Db,
-    hotIndexLinesMax: number,
+    merge: HotIndexMerge,
   ) {
     this.readers = prepareReaders(db);
-    this.writer = db.readonly ? null : prepareWriter(db, this.readers, hotIndexLinesMax);
+    this.writer = db.readonly ? null : prepareWriter(db, this.readers, merge);
   }
 
   static open(file: string, options: StoreOptions = {}): Store {
@@ -143,7 +154,10 @@ export class Store {
       applyPragmas(db, options);
       if (!readonly) createSchemaIfEmpty(db);
       verifySchema(db, file);
-      const store = new Store(db, options.hotIndexLinesMax ?? HOT_INDEX_LINES_MAX);
+      const store = new Store(db, {
+        hotIndexLinesMax: options.hotIndexLinesMax ?? HOT_INDEX_LINES_MAX,
+        chunkMin: options.hotIndexMergeChunkMin ?? HOT_INDEX_MERGE_CHUNK_MIN,
+      });
       store.assertCursorMatchesLog();
       return store;
     } catch (error) {
@@ -334,7 +348,8 @@ export function applyPragmas(db: Db, options: StoreOptions): void {
     }
     if (mode !== 'wal') throw new UplineError('UPLINE_IO', `${db.name}: cannot enable WAL`);
     db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
-    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    const autoCheckpoint = options.autoCheckpoint ?? true;
+    db.pragma(`wal_autocheckpoint = ${autoCheckpoint ? WAL_AUTOCHECKPOINT_PAGES : 0}`);
     db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
   }
   db.pragma(`cache_size = ${-cacheSizeMiB * 1024}`); // negative: KiB, not pages
@@ -399,30 +414,49 @@ function prepareReaders(db: Db): Readers {
   };
 }
 
-function prepareWriter(db: Db, readers: Readers, hotIndexLinesMax: number): Writer {
+function prepareWriter(db: Db, readers: Readers, merge: HotIndexMerge): Writer {
+  const { hotIndexLinesMax, chunkMin } = merge;
   assert(Number.isInteger(hotIndexLinesMax) && hotIndexLinesMax >= 1, 'hotIndexLinesMax >= 1');
+  assert(Number.isInteger(chunkMin) && chunkMin >= 1, 'merge chunk >= 1');
   const events = new EventInserter(db);
   const lines = new LineInserter(db);
   const setCursor = db.prepare<[number]>(`UPDATE meta SET value = ? WHERE key = '${META_CURSOR}'`);
   const countHot = db.prepare<[], number>('SELECT count(*) FROM line_index_hot').pluck();
-  // Entries in the hot index as of the last commit; it changes only when a commit succeeds.
+  const sweepEnd = db.prepare<{ from: number; offset: number }, number>(SWEEP_END_SQL).pluck();
+  const moveRange = db.prepare<{ from: number; to: number }>(MOVE_HOT_RANGE_SQL);
+  const deleteRange = db.prepare<{ from: number; to: number }>(DELETE_HOT_RANGE_SQL);
+  // As of the last commit (they change only when a commit succeeds): entries in the hot
+  // index, and while a sweep runs, the first beneficiary it has not moved yet.
   let hotLines = countHot.get() ?? 0;
+  let sweepFrom: number | null = null;
+  /** Moves one key range of the hot index into the cold one; what moved and where it ended. */
+  const sweepStep = (from: number, chunk: number): { moved: number; next: number | null } => {
+    const end = sweepEnd.get({ from, offset: chunk });
+    // A beneficiary with more than `chunk` entries moves whole: a range must make progress.
+    const to = end === undefined ? BENEFICIARY_END : Math.max(end, from + 1);
+    moveRange.run({ from, to });
+    const moved = deleteRange.run({ from, to }).changes;
+    return { moved, next: end === undefined ? null : to };
+  };
   const transaction = db.transaction(
-    (batch: readonly LoggedEvent[], columns: LineColumns, cursor: number, merge: boolean) => {
+    (batch: readonly LoggedEvent[], columns: LineColumns, cursor: number, from: number | null) => {
       events.insert(batch);
       lines.insert(columns);
-      if (merge) db.exec(MERGE_HOT_INDEX_SQL);
+      // Twice the batch's own lines per commit: the sweep outruns what arrives, and a commit's
+      // extra work stays proportional to its size, never a stall of the whole hot index.
+      const step = from === null ? null : sweepStep(from, Math.max(chunkMin, 2 * columns.count));
       const changed = setCursor.run(cursor).changes;
       assert(changed === 1, 'meta cursor row missing');
       assert(readers.cursor.get() === cursor, 'cursor did not move');
+      return step;
     },
   );
   const commit = (batch: readonly LoggedEvent[], columns: LineColumns, cursor: number): void => {
-    const next = hotLines + columns.count;
-    const merge = next >= hotIndexLinesMax;
+    const from = sweepFrom ?? (hotLines + columns.count >= hotIndexLinesMax ? 0 : null);
     // IMMEDIATE: take the write lock at BEGIN, so a busy database fails before any work.
-    transaction.immediate(batch, columns, cursor, merge);
-    hotLines = merge ? 0 : next;
+    const step = transaction.immediate(batch, columns, cursor, from);
+    hotLines += columns.count - (step?.moved ?? 0);
+    sweepFrom = step === null ? null : step.next;
   };
   return {
     events,
@@ -435,6 +469,11 @@ function prepareWriter(db: Db, readers: Readers, hotIndexLinesMax: number): Writ
     ),
     commit,
   };
+}
+
+interface HotIndexMerge {
+  readonly hotIndexLinesMax: number;
+  readonly chunkMin: number;
 }
 
 function fail(message: string): never {
