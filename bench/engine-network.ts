@@ -1,0 +1,82 @@
+/**
+ * A real engine state for in-process benches (micro.bench.ts, period-close.bench.ts): the
+ * generated event file submitted through `Engine` (a scratch database, synchronous=NORMAL:
+ * building is not what these benches measure) up to, not including, its first
+ * `period.close`. So the network, the period's volumes, activity and ranks are the engine's
+ * own, made by the same code as in production, not a hand-built imitation.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+import { Engine } from '../src/engine/engine.js';
+import { LineReader } from '../src/io/line-reader.js';
+import { loadPlan } from '../src/plan/plan.js';
+import { ensureEventFile, type EventFileParams } from './event-file.js';
+import { REFERENCE_PLAN, removeDatabase, WORK_DIR } from './support.js';
+
+const LINES_PER_SUBMIT = 65_536;
+const BUILD_BATCH = 16_384;
+/** How the generator writes a close: compact JSON, so the type is this exact text. */
+const CLOSE_MARK = '"type":"period.close"';
+
+export interface EngineNetwork {
+  readonly engine: Engine;
+  /** The first period's close line, not yet submitted. */
+  readonly closeLine: string;
+  /** Up to `tailLinesMax` lines after the close (later periods' events), not submitted. */
+  readonly tail: readonly string[];
+  readonly buildMs: number;
+  /** Closes the engine and deletes its scratch database. */
+  readonly dispose: () => Promise<void>;
+}
+
+export interface EngineNetworkOptions extends EventFileParams {
+  readonly workers: number;
+  readonly tailLinesMax: number;
+}
+
+export async function buildEngineNetwork(options: EngineNetworkOptions): Promise<EngineNetwork> {
+  const events = ensureEventFile(options);
+  const dbFile = path.join(WORK_DIR, `network-${process.pid}.db`);
+  removeDatabase(dbFile);
+  const plan = loadPlan(REFERENCE_PLAN);
+  const engine = await Engine.open({
+    plan,
+    dbFile,
+    workers: options.workers,
+    batchSize: BUILD_BATCH,
+    synchronous: 'NORMAL',
+    snapshotEveryEvents: 0,
+  });
+  const started = performance.now();
+  const reader = new LineReader(events.file);
+  let closeLine: string | undefined;
+  const tail: string[] = [];
+  try {
+    for (let lines = reader.next(LINES_PER_SUBMIT); lines.length > 0;) {
+      if (closeLine === undefined) {
+        const closeIndex = lines.findIndex((line) => line.includes(CLOSE_MARK));
+        await engine.submit(closeIndex === -1 ? lines : lines.slice(0, closeIndex));
+        if (closeIndex !== -1) {
+          closeLine = lines[closeIndex];
+          tail.push(...lines.slice(closeIndex + 1, closeIndex + 1 + options.tailLinesMax));
+        }
+      } else {
+        tail.push(...lines.slice(0, options.tailLinesMax - tail.length));
+      }
+      if (tail.length >= options.tailLinesMax) break;
+      lines = reader.next(LINES_PER_SUBMIT);
+    }
+  } finally {
+    reader.close();
+  }
+  if (closeLine === undefined) throw new Error(`${events.file} has no period.close`);
+  const buildMs = performance.now() - started;
+  const dispose = async (): Promise<void> => {
+    await engine.close();
+    removeDatabase(dbFile);
+    fs.rmSync(`${dbFile}.snapshot`, { force: true });
+  };
+  return { engine, closeLine, tail, buildMs, dispose };
+}
