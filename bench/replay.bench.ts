@@ -10,10 +10,18 @@
  *    reports the milliseconds until `Engine.open` resolved. The page cache is warm (the file
  *    was just written), as after a process crash; a cold boot would add the disk reads.
  *
+ * 4. Baseline (baseline.ts): the status-quo design (adjacency list in SQLite, recursive CTE,
+ *    one transaction per order) on the same file, in the same run, for a time budget; upline's
+ *    events/s over its orders/s is the speed-up, printed next to the 30x target.
+ *
+ * The replay's per-phase seconds (the CLI summary's phaseSeconds) are printed and kept.
+ *
  * Not a tinybench file: each figure is one long run, compared with its product target.
  *
  *   node dist/bench/replay.bench.js [--distributors N] [--orders M] [--workers W] [--batch B]
- *     [--seed S] [--keep]            (defaults: 100k distributors, 500k orders, 2, 4096, 1)
+ *     [--seed S] [--baseline-seconds S] [--keep]
+ *     (defaults: 100k distributors, 500k orders, 2 workers, batch 4096, seed 1, baseline 20 s;
+ *     --baseline-seconds 0 skips the baseline)
  *   full size: --distributors 1000000 --orders 5000000
  */
 import * as fs from 'node:fs';
@@ -24,6 +32,7 @@ import {
   SHARED_BYTES_PER_DISTRIBUTOR_MAX,
   sharedBytesPerDistributor,
 } from '../native-layout/budget.js';
+import { runBaseline, type BaselineResult } from './baseline.js';
 import { ensureEventFile, type EventFile } from './event-file.js';
 import {
   checkChild,
@@ -51,6 +60,7 @@ import {
 
 const EVENTS_PER_SECOND_MIN = 100_000;
 const RESTART_MS_MAX = 5_000;
+const BASELINE_RATIO_MIN = 30;
 const RESTART_PROBE = fileURLToPath(new URL('./restart-probe.js', import.meta.url));
 
 interface Params {
@@ -59,13 +69,14 @@ interface Params {
   readonly workers: number;
   readonly batch: number;
   readonly seed: number;
+  readonly baselineSeconds: number;
   readonly keep: boolean;
 }
 
 function readParams(args: readonly string[]): Params {
   const flags = parseBenchFlags(
     args,
-    ['distributors', 'orders', 'workers', 'batch', 'seed'],
+    ['distributors', 'orders', 'workers', 'batch', 'seed', 'baseline-seconds'],
     ['keep'],
   );
   return {
@@ -74,6 +85,7 @@ function readParams(args: readonly string[]): Params {
     workers: intFlag(flags, 'workers', 2),
     batch: intFlag(flags, 'batch', 4096, 1),
     seed: intFlag(flags, 'seed', 1),
+    baselineSeconds: intFlag(flags, 'baseline-seconds', 20),
     keep: flags['keep'] === true,
   };
 }
@@ -142,6 +154,41 @@ function restartRow(restarted: Restart): TargetRow {
   };
 }
 
+/** The status quo on the same file, after upline's replay (never at the same time). */
+function baseline(params: Params, events: EventFile, dbFile: string): BaselineResult | null {
+  if (params.baselineSeconds === 0) return null;
+  removeDatabase(dbFile);
+  console.error(`baseline: adjacency list + recursive CTE, ${params.baselineSeconds} s budget ...`);
+  const result = runBaseline(events.file, dbFile, params.baselineSeconds * 1000);
+  removeDatabase(dbFile);
+  return result;
+}
+
+function baselineRows(replayed: Replay, result: BaselineResult | null): TargetRow[] {
+  if (result === null) return [];
+  const ratio = replayed.eventsPerSecond / result.ordersPerSecond;
+  return [
+    row('baseline orders (1 txn each, FULL) in budget', formatCount(result.orders)),
+    row('baseline throughput', `${formatCount(result.ordersPerSecond)} orders/s`),
+    {
+      figure: 'upline events/s / baseline orders/s',
+      value: `${round(ratio, 1)}x`,
+      target: `>= ${BASELINE_RATIO_MIN}x`,
+      ok: ratio >= BASELINE_RATIO_MIN,
+    },
+  ];
+}
+
+/** The replay's phases (seconds, and share of the replay's wall time). */
+function phaseRows(replayed: Replay): TargetRow[] {
+  const phases = replayed.summary['phaseSeconds'];
+  if (typeof phases !== 'object' || phases === null) return [];
+  const seconds = numberField(replayed.summary, 'seconds');
+  return Object.entries(phases as Record<string, number>).map(([phase, spent]) =>
+    row(`  phase ${phase}`, `${round(spent, 1)} s (${Math.round((100 * spent) / seconds)}%)`),
+  );
+}
+
 function targetRows(events: EventFile, replayed: Replay, restarted: Restart): TargetRow[] {
   const perDistributor = sharedBytesPerDistributor();
   const wallSeconds = replayed.run.wallMs / 1000;
@@ -156,7 +203,12 @@ function targetRows(events: EventFile, replayed: Replay, restarted: Restart): Ta
       ok: replayed.eventsPerSecond >= EVENTS_PER_SECOND_MIN,
     },
     row('durability', 'synchronous=FULL, answer after commit (CLI default)'),
+    ...phaseRows(replayed),
     row('replay peak RSS (VmHWM)', formatBytes(replayed.run.peakRssKiB * KIB)),
+    row(
+      'peak RSS per distributor (whole process)',
+      `${Math.round((replayed.run.peakRssKiB * KIB) / events.stats.enrollments)} B`,
+    ),
     row('database size (db + wal + shm)', formatBytes(replayed.dbBytes)),
     {
       figure: 'shared bytes per distributor (layout)',
@@ -184,7 +236,10 @@ async function main(): Promise<void> {
   const replayed = await replay(params, events, dbFile);
   console.error(`replay summary: ${JSON.stringify(replayed.summary)}`);
   const restarted = await restart(params, dbFile);
-  const rows = targetRows(events, replayed, restarted);
+  if (!params.keep) removeDatabase(dbFile);
+  const baselineDb = path.join(WORK_DIR, `baseline-${key}.db`);
+  const baselined = baseline(params, events, baselineDb);
+  const rows = [...targetRows(events, replayed, restarted), ...baselineRows(replayed, baselined)];
   console.log(
     `\nreplay: ${params.distributors} distributors, ${params.orders} orders, ` +
       `workers ${params.workers}, batch ${params.batch}, seed ${params.seed}`,
@@ -210,11 +265,14 @@ async function main(): Promise<void> {
       error: restarted.error,
       peakRssBytes: restarted.run.peakRssKiB * KIB,
     },
+    baseline:
+      baselined === null
+        ? null
+        : { ...baselined, ratio: round(replayed.eventsPerSecond / baselined.ordersPerSecond, 2) },
     sharedBytesPerDistributor: sharedBytesPerDistributor(),
     table: rows,
   });
   console.log(`results: ${file}`);
-  if (!params.keep) removeDatabase(dbFile);
 }
 
 await main();
