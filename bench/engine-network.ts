@@ -1,11 +1,10 @@
 /**
- * A real engine state for in-process benches (micro.bench.ts, period-close.bench.ts): the
- * generated event file submitted through `Engine` (a scratch database, synchronous=NORMAL:
- * building is not what these benches measure) up to, not including, its first
+ * A real engine state for in-process benches (micro, period close, latency): the generated
+ * event file submitted through `Engine` (a scratch database; synchronous=NORMAL unless asked,
+ * when building is not what a bench measures) up to, not including, its first
  * `period.close`. So the network, the period's volumes, activity and ranks are the engine's
  * own, made by the same code as in production, not a hand-built imitation.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -13,7 +12,8 @@ import { Engine } from '../src/engine/engine.js';
 import { LineReader } from '../src/io/line-reader.js';
 import { loadPlan } from '../src/plan/plan.js';
 import { ensureEventFile, type EventFileParams } from './event-file.js';
-import { REFERENCE_PLAN, removeDatabase, WORK_DIR } from './support.js';
+import { removeReplayFiles } from './replay-child.js';
+import { REFERENCE_PLAN, WORK_DIR } from './support.js';
 
 const LINES_PER_SUBMIT = 65_536;
 const BUILD_BATCH = 16_384;
@@ -34,19 +34,21 @@ export interface EngineNetwork {
 export interface EngineNetworkOptions extends EventFileParams {
   readonly workers: number;
   readonly tailLinesMax: number;
+  readonly batchSize?: number;
+  readonly synchronous?: 'FULL' | 'NORMAL';
 }
 
 export async function buildEngineNetwork(options: EngineNetworkOptions): Promise<EngineNetwork> {
   const events = ensureEventFile(options);
   const dbFile = path.join(WORK_DIR, `network-${process.pid}.db`);
-  removeDatabase(dbFile);
+  removeReplayFiles(dbFile);
   const plan = loadPlan(REFERENCE_PLAN);
   const engine = await Engine.open({
     plan,
     dbFile,
     workers: options.workers,
-    batchSize: BUILD_BATCH,
-    synchronous: 'NORMAL',
+    batchSize: options.batchSize ?? BUILD_BATCH,
+    synchronous: options.synchronous ?? 'NORMAL',
     snapshotEveryEvents: 0,
   });
   const started = performance.now();
@@ -75,8 +77,7 @@ export async function buildEngineNetwork(options: EngineNetworkOptions): Promise
   const buildMs = performance.now() - started;
   const dispose = async (): Promise<void> => {
     await engine.close();
-    removeDatabase(dbFile);
-    fs.rmSync(`${dbFile}.snapshot`, { force: true });
+    removeReplayFiles(dbFile);
   };
   return { engine, closeLine, tail, buildMs, dispose };
 }

@@ -33,11 +33,9 @@ import {
   sharedBytesPerDistributor,
 } from '../native-layout/budget.js';
 import { runBaseline, type BaselineResult } from './baseline.js';
+import { removeReplayFiles, replayInChild, type Replay } from './replay-child.js';
 import { ensureEventFile, type EventFile } from './event-file.js';
 import {
-  checkChild,
-  CLI_MAIN,
-  databaseBytes,
   formatBytes,
   formatCount,
   intFlag,
@@ -88,28 +86,6 @@ function readParams(args: readonly string[]): Params {
     baselineSeconds: intFlag(flags, 'baseline-seconds', 20),
     keep: flags['keep'] === true,
   };
-}
-
-interface Replay {
-  readonly run: ChildRun;
-  readonly summary: Record<string, unknown>;
-  readonly eventsPerSecond: number;
-  readonly dbBytes: number;
-}
-
-async function replay(params: Params, events: EventFile, dbFile: string): Promise<Replay> {
-  removeDatabase(dbFile);
-  console.error(`replaying ${events.file} into ${dbFile} ...`);
-  const run = await runNodeChild([], CLI_MAIN, [
-    'replay',
-    ...['--plan', REFERENCE_PLAN, '--events', events.file, '--db', dbFile],
-    ...['--workers', String(params.workers), '--batch', String(params.batch)],
-  ]);
-  checkChild(run, 'upline replay');
-  const summary = lastJsonLine(run.stdout);
-  if (summary === undefined) throw new Error(`no summary line from replay:\n${run.stdout}`);
-  const eventsPerSecond = numberField(summary, 'eventsPerSecond');
-  return { run, summary, eventsPerSecond, dbBytes: databaseBytes(dbFile) };
 }
 
 interface Restart {
@@ -233,10 +209,10 @@ async function main(): Promise<void> {
   const events = ensureEventFile(params);
   const key = `d${params.distributors}-o${params.orders}-s${params.seed}`;
   const dbFile = path.join(WORK_DIR, `replay-${key}-w${params.workers}-b${params.batch}.db`);
-  const replayed = await replay(params, events, dbFile);
+  const replayed = await replayInChild({ eventsFile: events.file, dbFile, ...params });
   console.error(`replay summary: ${JSON.stringify(replayed.summary)}`);
   const restarted = await restart(params, dbFile);
-  if (!params.keep) removeDatabase(dbFile);
+  if (!params.keep) removeReplayFiles(dbFile);
   const baselineDb = path.join(WORK_DIR, `baseline-${key}.db`);
   const baselined = baseline(params, events, baselineDb);
   const rows = [...targetRows(events, replayed, restarted), ...baselineRows(replayed, baselined)];
