@@ -67,7 +67,7 @@ export async function buildEngineNetwork(options: EngineNetworkOptions): Promise
       } else {
         tail.push(...lines.slice(0, options.tailLinesMax - tail.length));
       }
-      if (tail.length >= options.tailLinesMax) break;
+      if (closeLine !== undefined && tail.length >= options.tailLinesMax) break;
       lines = reader.next(LINES_PER_SUBMIT);
     }
   } finally {
