@@ -315,7 +315,7 @@ async function main(): Promise<void> {
     console.table(compared);
     const shape = depths(state);
     console.log(`sample depths: ${JSON.stringify(shape)} (checksum ${blackhole % 1000})`);
-    const file = writeResults('micro', {
+    const file = writeResults(`micro-d${params.distributors}`, {
       params,
       loadAverageAtStart: machine.loadAverage,
       network: { distributors: state.count, buildMs: Math.round(network.buildMs), ...shape },
