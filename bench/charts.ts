@@ -14,6 +14,7 @@ import * as vl from 'vega-lite';
 import {
   largest,
   largestSizes,
+  ordersPerSecondOf,
   readResults,
   type LatencyResult,
   type MicroResult,
@@ -50,7 +51,9 @@ function lineSpec(title: string, rows: Row[], x: AxisField, y: AxisField, color?
     encoding: {
       x: axis(x),
       y: axis(y),
-      ...(color === undefined ? {} : { color: { field: color, type: 'nominal' } }),
+      ...(color === undefined
+        ? {}
+        : { color: { field: color, type: 'nominal', legend: { labelLimit: 300 } } }),
     },
   };
 }
@@ -81,8 +84,10 @@ function barSpec(title: string, rows: Row[], x: AxisField, y: AxisField, color: 
     mark: 'bar',
     encoding: {
       x: axis(x),
-      y: { ...axis(y), sort: null },
-      color: { field: color, type: 'nominal' },
+      // On a log scale a bar cannot start at 0: it starts at 1 instead.
+      ...(x.log === true ? { x2: { datum: 1 } } : {}),
+      y: { ...axis(y), sort: null, axis: { labelLimit: 360 } },
+      color: { field: color, type: 'nominal', legend: { labelLimit: 300 } },
     },
   };
 }
@@ -90,6 +95,11 @@ function barSpec(title: string, rows: Row[], x: AxisField, y: AxisField, color: 
 function phaseRows(label: string, phases: PhaseSeconds | undefined): Row[] {
   if (phases === undefined) return [];
   return Object.entries(phases).map(([phase, seconds]) => ({ run: label, phase, seconds }));
+}
+
+/** 100000 -> "0.1M": run labels stay short. */
+function millions(count: number): string {
+  return `${count / 1_000_000}M`;
 }
 
 function workersChart(results: readonly ResultFile[]): Spec | undefined {
@@ -108,15 +118,16 @@ function workersChart(results: readonly ResultFile[]): Spec | undefined {
 function sizesChart(results: readonly ResultFile[]): Spec | undefined {
   const run = largestSizes(results);
   if (run === undefined) return undefined;
-  const rows = run.points.map(({ distributors, eventsPerSecond }) => ({
-    distributors,
-    eventsPerSecond,
-  }));
+  const rows = run.points.flatMap((point) => [
+    { distributors: point.distributors, rate: point.eventsPerSecond, measure: 'events/s' },
+    { distributors: point.distributors, rate: ordersPerSecondOf(point), measure: 'orders/s' },
+  ]);
   return lineSpec(
-    `Replay throughput vs network size (${run.params?.orders} orders)`,
+    `Replay throughput vs network size (${run.params?.orders} orders, durable)`,
     rows,
     { field: 'distributors', title: 'distributors', log: true },
-    { field: 'eventsPerSecond', title: 'events/s (durable)' },
+    { field: 'rate', title: 'per second' },
+    'measure',
   );
 }
 
@@ -125,15 +136,15 @@ function phasesChart(results: readonly ResultFile[]): Spec | undefined {
   const workers = largest<ScalingResult>(results, 'scaling-workers-');
   const rows = [
     ...(sizes?.points ?? []).flatMap((point) =>
-      phaseRows(`${point.distributors} d, ${point.workers} w`, point.phaseSeconds),
+      phaseRows(`sizes: ${millions(point.distributors)}, ${point.workers} w`, point.phaseSeconds),
     ),
     ...(workers?.points ?? []).flatMap((point) =>
-      phaseRows(`${point.distributors} d, ${point.workers} w `, point.phaseSeconds),
+      phaseRows(`workers: ${millions(point.distributors)}, ${point.workers} w`, point.phaseSeconds),
     ),
   ];
   if (rows.length === 0) return undefined;
   return barSpec(
-    'Where replay time goes (seconds per phase; d = distributors, w = workers)',
+    'Where replay time goes (seconds per phase; distributors, w = walk workers)',
     rows,
     { field: 'seconds', title: 'seconds' },
     { field: 'run', title: 'run', nominal: true },

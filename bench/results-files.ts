@@ -45,6 +45,8 @@ export interface ReplayPoint {
   readonly workers: number;
   readonly events: number;
   readonly eventsPerSecond: number;
+  /** Missing in files written before it was added: ordersPerSecondOf computes it. */
+  readonly ordersPerSecond?: number;
   readonly seconds: number;
   readonly phaseSeconds?: PhaseSeconds;
   readonly peakRssBytes: number;
@@ -123,4 +125,9 @@ export function largestSizes(results: readonly ResultFile[]): ScalingResult | un
   const sizes = results.filter((result) => result.name.startsWith('scaling-sizes-'));
   sizes.sort((a, b) => (b.params?.orders ?? 0) - (a.params?.orders ?? 0));
   return sizes[0] as ScalingResult | undefined;
+}
+
+/** The file's orders over the replay's seconds (scaling.bench.ts's ordersPerSecond). */
+export function ordersPerSecondOf(point: ReplayPoint): number {
+  return point.ordersPerSecond ?? Math.round(point.orders / point.seconds);
 }
