@@ -51,6 +51,10 @@ export async function buildEngineNetwork(options: EngineNetworkOptions): Promise
     synchronous: options.synchronous ?? 'NORMAL',
     snapshotEveryEvents: 0,
   });
+  const dispose = async (): Promise<void> => {
+    await engine.close();
+    removeReplayFiles(dbFile);
+  };
   const started = performance.now();
   const reader = new LineReader(events.file);
   let closeLine: string | undefined;
@@ -70,14 +74,14 @@ export async function buildEngineNetwork(options: EngineNetworkOptions): Promise
       if (closeLine !== undefined && tail.length >= options.tailLinesMax) break;
       lines = reader.next(LINES_PER_SUBMIT);
     }
+    if (closeLine === undefined) throw new Error(`${events.file} has no period.close`);
+  } catch (error) {
+    // A failed build leaves no scratch database behind in the shared work directory.
+    await dispose();
+    throw error;
   } finally {
     reader.close();
   }
-  if (closeLine === undefined) throw new Error(`${events.file} has no period.close`);
   const buildMs = performance.now() - started;
-  const dispose = async (): Promise<void> => {
-    await engine.close();
-    removeReplayFiles(dbFile);
-  };
   return { engine, closeLine, tail, buildMs, dispose };
 }

@@ -32,9 +32,11 @@ export interface ReplayResult extends ResultFile {
   };
   readonly restart: { readonly openMs: number; readonly error: string | null };
   readonly baseline?: {
-    readonly orders: number;
+    /** The mean of the runs before and after the replay (older files: the one run). */
     readonly ordersPerSecond: number;
     readonly ratio: number;
+    readonly before?: { readonly ordersPerSecond: number };
+    readonly after?: { readonly ordersPerSecond: number };
   } | null;
   readonly sharedBytesPerDistributor: number;
 }
