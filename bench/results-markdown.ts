@@ -2,7 +2,9 @@
  * Writes bench/RESULTS.md from bench/results/*.json: the machine, each product target with
  * its measured figure and MET / NOT MET (NOT MEASURED when no full-size run exists), the
  * charts charts.ts drew, and the figures behind them. Generated, so the page can never
- * disagree with the JSON next to it; the method notes are fixed text below.
+ * disagree with the JSON next to it; the method notes are fixed text below, and
+ * bench/results/notes.md (hand-written: what a run's JSON cannot say, such as how it varied
+ * between runs) is included as it is when present.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -228,6 +230,12 @@ const METHOD = [
   '  request is durable (queueing included), the server batch size (4096).',
 ];
 
+function notes(): string[] {
+  const file = path.join(RESULTS_DIR, 'notes.md');
+  if (!fs.existsSync(file)) return [];
+  return ['## Notes', '', fs.readFileSync(file, 'utf8').trimEnd(), ''];
+}
+
 export function writeResultsMarkdown(results: readonly ResultFile[], charts: string[]): string {
   const replay = largest<ReplayResult>(results, 'replay-', (result) => 'baseline' in result);
   const sizes = largestSizes(results);
@@ -267,6 +275,7 @@ export function writeResultsMarkdown(results: readonly ResultFile[], charts: str
     '',
     ...METHOD,
     '',
+    ...notes(),
   ];
   const file = path.join(REPO_ROOT, 'bench/RESULTS.md');
   fs.writeFileSync(file, lines.join('\n'));
