@@ -10,10 +10,21 @@
  *    reports the milliseconds until `Engine.open` resolved. The page cache is warm (the file
  *    was just written), as after a process crash; a cold boot would add the disk reads.
  *
+ * 4. Baseline (baseline.ts): the status-quo design (adjacency list in SQLite, recursive CTE,
+ *    one transaction per order) on the same file, in the same run, for a time budget right
+ *    before the replay and again right after it (never during); upline's events/s over the
+ *    mean of the two orders/s is the speed-up, printed next to the 30x target. Two samples
+ *    around the replay, because a neighbour's load that changes during the run moves the
+ *    fsync-bound baseline a lot (both are printed: their spread shows how much).
+ *
+ * The replay's per-phase seconds (the CLI summary's phaseSeconds) are printed and kept.
+ *
  * Not a tinybench file: each figure is one long run, compared with its product target.
  *
  *   node dist/bench/replay.bench.js [--distributors N] [--orders M] [--workers W] [--batch B]
- *     [--seed S] [--keep]            (defaults: 100k distributors, 500k orders, 2, 4096, 1)
+ *     [--seed S] [--baseline-seconds S] [--keep]
+ *     (defaults: 100k distributors, 500k orders, 2 workers, batch 4096, seed 1, baseline 10 s
+ *     before and 10 s after; --baseline-seconds 0 skips the baseline)
  *   full size: --distributors 1000000 --orders 5000000
  */
 import * as fs from 'node:fs';
@@ -24,11 +35,10 @@ import {
   SHARED_BYTES_PER_DISTRIBUTOR_MAX,
   sharedBytesPerDistributor,
 } from '../native-layout/budget.js';
+import { runBaseline, type BaselineResult } from './baseline.js';
+import { removeReplayFiles, replayInChild, type Replay } from './replay-child.js';
 import { ensureEventFile, type EventFile } from './event-file.js';
 import {
-  checkChild,
-  CLI_MAIN,
-  databaseBytes,
   formatBytes,
   formatCount,
   intFlag,
@@ -51,6 +61,7 @@ import {
 
 const EVENTS_PER_SECOND_MIN = 100_000;
 const RESTART_MS_MAX = 5_000;
+const BASELINE_RATIO_MIN = 30;
 const RESTART_PROBE = fileURLToPath(new URL('./restart-probe.js', import.meta.url));
 
 interface Params {
@@ -59,13 +70,14 @@ interface Params {
   readonly workers: number;
   readonly batch: number;
   readonly seed: number;
+  readonly baselineSeconds: number;
   readonly keep: boolean;
 }
 
 function readParams(args: readonly string[]): Params {
   const flags = parseBenchFlags(
     args,
-    ['distributors', 'orders', 'workers', 'batch', 'seed'],
+    ['distributors', 'orders', 'workers', 'batch', 'seed', 'baseline-seconds'],
     ['keep'],
   );
   return {
@@ -74,30 +86,9 @@ function readParams(args: readonly string[]): Params {
     workers: intFlag(flags, 'workers', 2),
     batch: intFlag(flags, 'batch', 4096, 1),
     seed: intFlag(flags, 'seed', 1),
+    baselineSeconds: intFlag(flags, 'baseline-seconds', 10),
     keep: flags['keep'] === true,
   };
-}
-
-interface Replay {
-  readonly run: ChildRun;
-  readonly summary: Record<string, unknown>;
-  readonly eventsPerSecond: number;
-  readonly dbBytes: number;
-}
-
-async function replay(params: Params, events: EventFile, dbFile: string): Promise<Replay> {
-  removeDatabase(dbFile);
-  console.error(`replaying ${events.file} into ${dbFile} ...`);
-  const run = await runNodeChild([], CLI_MAIN, [
-    'replay',
-    ...['--plan', REFERENCE_PLAN, '--events', events.file, '--db', dbFile],
-    ...['--workers', String(params.workers), '--batch', String(params.batch)],
-  ]);
-  checkChild(run, 'upline replay');
-  const summary = lastJsonLine(run.stdout);
-  if (summary === undefined) throw new Error(`no summary line from replay:\n${run.stdout}`);
-  const eventsPerSecond = numberField(summary, 'eventsPerSecond');
-  return { run, summary, eventsPerSecond, dbBytes: databaseBytes(dbFile) };
 }
 
 interface Restart {
@@ -142,6 +133,63 @@ function restartRow(restarted: Restart): TargetRow {
   };
 }
 
+/** The status quo on the same file, before or after upline's replay (never during it). */
+function baseline(params: Params, events: EventFile, dbFile: string): BaselineResult | null {
+  if (params.baselineSeconds === 0) return null;
+  removeDatabase(dbFile);
+  console.error(`baseline: adjacency list + recursive CTE, ${params.baselineSeconds} s budget ...`);
+  const result = runBaseline(events.file, dbFile, params.baselineSeconds * 1000);
+  removeDatabase(dbFile);
+  console.error(`  -> ${formatCount(result.ordersPerSecond)} orders/s`);
+  return result;
+}
+
+interface Baselines {
+  readonly before: BaselineResult;
+  readonly after: BaselineResult;
+  readonly ordersPerSecond: number;
+  readonly ratio: number;
+}
+
+function baselines(
+  replayed: Replay,
+  before: BaselineResult | null,
+  after: BaselineResult | null,
+): Baselines | null {
+  if (before === null || after === null) return null;
+  const ordersPerSecond = Math.round((before.ordersPerSecond + after.ordersPerSecond) / 2);
+  return { before, after, ordersPerSecond, ratio: replayed.eventsPerSecond / ordersPerSecond };
+}
+
+function baselineRows(result: Baselines | null): TargetRow[] {
+  if (result === null) return [];
+  const { before, after } = result;
+  return [
+    row('baseline orders (1 txn each, FULL) before / after', `${before.orders} / ${after.orders}`),
+    row(
+      'baseline throughput before / after / mean',
+      `${formatCount(before.ordersPerSecond)} / ${formatCount(after.ordersPerSecond)} / ` +
+        `${formatCount(result.ordersPerSecond)} orders/s`,
+    ),
+    {
+      figure: 'upline events/s / baseline orders/s (mean)',
+      value: `${round(result.ratio, 1)}x`,
+      target: `>= ${BASELINE_RATIO_MIN}x`,
+      ok: result.ratio >= BASELINE_RATIO_MIN,
+    },
+  ];
+}
+
+/** The replay's phases (seconds, and share of the replay's wall time). */
+function phaseRows(replayed: Replay): TargetRow[] {
+  const phases = replayed.summary['phaseSeconds'];
+  if (typeof phases !== 'object' || phases === null) return [];
+  const seconds = numberField(replayed.summary, 'seconds');
+  return Object.entries(phases as Record<string, number>).map(([phase, spent]) =>
+    row(`  phase ${phase}`, `${round(spent, 1)} s (${Math.round((100 * spent) / seconds)}%)`),
+  );
+}
+
 function targetRows(events: EventFile, replayed: Replay, restarted: Restart): TargetRow[] {
   const perDistributor = sharedBytesPerDistributor();
   const wallSeconds = replayed.run.wallMs / 1000;
@@ -156,7 +204,12 @@ function targetRows(events: EventFile, replayed: Replay, restarted: Restart): Ta
       ok: replayed.eventsPerSecond >= EVENTS_PER_SECOND_MIN,
     },
     row('durability', 'synchronous=FULL, answer after commit (CLI default)'),
+    ...phaseRows(replayed),
     row('replay peak RSS (VmHWM)', formatBytes(replayed.run.peakRssKiB * KIB)),
+    row(
+      'peak RSS per distributor (whole process)',
+      `${Math.round((replayed.run.peakRssKiB * KIB) / events.stats.enrollments)} B`,
+    ),
     row('database size (db + wal + shm)', formatBytes(replayed.dbBytes)),
     {
       figure: 'shared bytes per distributor (layout)',
@@ -180,11 +233,15 @@ async function main(): Promise<void> {
   fs.mkdirSync(WORK_DIR, { recursive: true });
   const events = ensureEventFile(params);
   const key = `d${params.distributors}-o${params.orders}-s${params.seed}`;
+  const baselineDb = path.join(WORK_DIR, `baseline-${key}.db`);
+  const baselineBefore = baseline(params, events, baselineDb);
   const dbFile = path.join(WORK_DIR, `replay-${key}-w${params.workers}-b${params.batch}.db`);
-  const replayed = await replay(params, events, dbFile);
+  const replayed = await replayInChild({ eventsFile: events.file, dbFile, ...params });
   console.error(`replay summary: ${JSON.stringify(replayed.summary)}`);
   const restarted = await restart(params, dbFile);
-  const rows = targetRows(events, replayed, restarted);
+  if (!params.keep) removeReplayFiles(dbFile);
+  const baselined = baselines(replayed, baselineBefore, baseline(params, events, baselineDb));
+  const rows = [...targetRows(events, replayed, restarted), ...baselineRows(baselined)];
   console.log(
     `\nreplay: ${params.distributors} distributors, ${params.orders} orders, ` +
       `workers ${params.workers}, batch ${params.batch}, seed ${params.seed}`,
@@ -210,11 +267,11 @@ async function main(): Promise<void> {
       error: restarted.error,
       peakRssBytes: restarted.run.peakRssKiB * KIB,
     },
+    baseline: baselined === null ? null : { ...baselined, ratio: round(baselined.ratio, 2) },
     sharedBytesPerDistributor: sharedBytesPerDistributor(),
     table: rows,
   });
   console.log(`results: ${file}`);
-  if (!params.keep) removeDatabase(dbFile);
 }
 
 await main();

@@ -14,27 +14,47 @@ import { machineInfo, printMachine, RESULTS_DIR, type TargetRow } from './suppor
 interface Step {
   readonly script: string;
   readonly args: readonly string[];
-  /** bench/results/<name>.json the step writes, if any. */
-  readonly results: string | null;
+  /** bench/results/<name>.json the step writes, whose target rows the summary shows. */
+  readonly results: readonly string[];
 }
 
 const STEPS: readonly Step[] = [
   {
     script: 'replay.bench.js',
-    args: ['--distributors', '20000', '--orders', '100000'],
-    results: 'replay-d20000-o100000',
+    args: ['--distributors', '20000', '--orders', '100000', '--baseline-seconds', '5'],
+    results: ['replay-d20000-o100000'],
+  },
+  {
+    script: 'micro.bench.js',
+    args: ['--distributors', '100000', '--orders', '500000', '--time', '500'],
+    results: ['micro-d100000'],
+  },
+  {
+    script: 'period-close.bench.js',
+    args: ['--distributors', '100000', '--orders', '500000'],
+    results: ['period-close-d100000'],
+  },
+  {
+    script: 'scaling.bench.js',
+    args: [
+      ...['--distributors', '20000', '--orders', '100000', '--sizes', '20000,50000'],
+      ...['--rates', '5000,20000', '--seconds', '2'],
+    ],
+    results: ['scaling-sizes-o100000'],
   },
   {
     script: 'memory.bench.js',
     args: ['--distributors', '1000000'],
-    results: 'memory-d1000000',
+    results: ['memory-d1000000'],
   },
   {
     script: 'ledger-query.bench.js',
     args: ['--lines', '2000000', '--distributors', '20000', '--time', '2000', '--clean'],
-    results: 'ledger-query-l2000000',
+    results: ['ledger-query-l2000000'],
   },
-  { script: 'ledger-insert.bench.js', args: [], results: null },
+  { script: 'ledger-insert.bench.js', args: [], results: [] },
+  // Last: draws every results file (the largest run of each kind) and writes RESULTS.md.
+  { script: 'charts.js', args: [], results: [] },
 ];
 
 interface Outcome {
@@ -70,11 +90,13 @@ function main(): void {
   );
   const rows: Record<string, string>[] = [];
   for (const outcome of outcomes) {
-    if (outcome.step.results === null || outcome.exitCode !== 0) continue;
-    for (const row of targetRowsOf(outcome.step.results)) {
-      const ok = row.ok === true ? 'yes' : 'NO';
-      const { figure, value, target } = row;
-      rows.push({ bench: outcome.step.results, figure, value, target, 'ok?': ok });
+    if (outcome.exitCode !== 0) continue;
+    for (const results of outcome.step.results) {
+      for (const row of targetRowsOf(results)) {
+        const ok = row.ok === true ? 'yes' : 'NO';
+        const { figure, value, target } = row;
+        rows.push({ bench: results, figure, value, target, 'ok?': ok });
+      }
     }
   }
   console.table(rows);

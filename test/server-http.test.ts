@@ -72,7 +72,7 @@ describe('HTTP API', () => {
     assert.deepEqual(results, expected);
   }
 
-  test('JSON, NDJSON and MessagePack bodies are answered like the reference, in order', async () => {
+  test('JSON, NDJSON and MessagePack bodies are answered like the reference', async () => {
     const lines = generated(300, 1_500, 11);
     const formats = ['json', 'ndjson', 'msgpack'] as const;
     for (let start = 0, chunk = 0; start < lines.length; start += 150, chunk++) {
@@ -174,7 +174,7 @@ describe('HTTP API', () => {
     assert.equal(await t.exportNow(), before);
   });
 
-  test('400 names the first bad event and reason, and nothing in the body takes effect', async () => {
+  test('400 names the first bad event and reason; nothing in the body counts', async () => {
     const before = await t.exportNow();
     const good = order('b400-good', 'o-b400', 900_001, 100, 10_000);
     const cases: [string, string, number, string | undefined, string][] = [
@@ -242,7 +242,7 @@ describe('HTTP API', () => {
     assert.equal((await fetch(`${t.base}/`)).status, 200);
   });
 
-  test('a client that hangs up mid-body or before its answer leaves the server serving', async () => {
+  test('clients hanging up mid-body or before the answer leave the server up', async () => {
     const { port } = new URL(t.base);
     const body = JSON.stringify([order('gone-1', 'o-gone-1', 900_001, 10, 1_000)]);
     const head = (length: number) =>

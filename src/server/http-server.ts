@@ -29,7 +29,7 @@ export interface ServerOptions {
   readonly queuedEventsMax: number;
   /** Most events one engine pass (group commit) takes. */
   readonly passEventsMax: number;
-  /** Bytes a live subscriber may fall behind before it is dropped (it reconnects to a fresh snapshot). */
+  /** Bytes a live subscriber may fall behind before it is dropped (it reconnects, fresh). */
   readonly liveBackpressureBytes: number;
 }
 

@@ -24,7 +24,7 @@ function insertSql(table: string, columns: readonly string[], rowCount: number):
   return `INSERT INTO ${table} (${columns.join(',')}) VALUES ${rows}`;
 }
 
-/** Writes each line's (seq, ordinal, beneficiary) to `lines` and the whole line to the hot index. */
+/** Writes each line's (seq, ordinal, beneficiary) to `lines`, the whole line to the hot index. */
 export class LineInserter {
   private readonly chunk: Statement;
   private readonly single: Statement;
