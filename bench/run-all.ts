@@ -53,6 +53,14 @@ const STEPS: readonly Step[] = [
     results: ['ledger-query-l2000000'],
   },
   { script: 'ledger-insert.bench.js', args: [], results: [] },
+  {
+    script: 'server-load.bench.js',
+    args: [
+      ...['--distributors', '20000', '--subscribers', '200'],
+      ...['--warmup-seconds', '1', '--max-seconds', '5', '--paced-seconds', '5'],
+    ],
+    results: ['server-load-d20000-s200'],
+  },
   // Last: draws every results file (the largest run of each kind) and writes RESULTS.md.
   { script: 'charts.js', args: [], results: [] },
 ];

@@ -408,7 +408,8 @@ async function main(): Promise<void> {
   for (const target of rows.filter((one) => one.ok !== null)) {
     console.log(`${target.ok === true ? 'MET    ' : 'NOT MET'}  ${target.figure}: ${target.value}`);
   }
-  const file = writeResults('server-load', {
+  // Named by size, so a quick run (npm run bench) never replaces the full-size figures.
+  const file = writeResults(`server-load-d${params.distributors}-s${params.subscribers}`, {
     params,
     loadAverageAtStart: machine.loadAverage,
     seeding: { events: network.lineCount, enrolled: enrolled.size, ms: Math.round(seedMs) },
