@@ -34,6 +34,8 @@ export interface ReplayResult extends ResultFile {
   readonly baseline?: {
     /** The mean of the runs before and after the replay (older files: the one run). */
     readonly ordersPerSecond: number;
+    /** upline's orders/s (missing in older files, whose ratio was events/s based). */
+    readonly uplineOrdersPerSecond?: number;
     readonly ratio: number;
     readonly before?: { readonly ordersPerSecond: number };
     readonly after?: { readonly ordersPerSecond: number };
