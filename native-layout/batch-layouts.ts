@@ -45,3 +45,23 @@ export const CHANGE_ENTRIES = defineTable('changeEntries', BATCH_LAYOUT_VERSION,
   entryPaidRank: u8,
   entryNext: column('i32', -1),
 });
+
+/**
+ * Period close, one row per distributor in external id order (the order SPEC 3.6 pays in):
+ * the sequencer fills `slot`; the close workers, each owning a range of rows, write that
+ * distributor's binary and pool amounts (0 = no line), after caps and promotions.
+ */
+export const CLOSE_ROWS = defineTable('closeRows', BATCH_LAYOUT_VERSION, {
+  slot: i32,
+  binaryCents: f64,
+  poolCents: f64,
+});
+
+/**
+ * Matching on the binary lines of a close: row `i * G + g` (G = the plan's generations) is
+ * generation g + 1 of close row i's binary line; beneficiary -1 = no line.
+ */
+export const CLOSE_MATCHES = defineTable('closeMatches', BATCH_LAYOUT_VERSION, {
+  beneficiary: column('i32', -1),
+  amountCents: f64,
+});

@@ -132,7 +132,7 @@ export class Engine {
     this.batch = new Batch(options.batchSize, plan.orderWalkLinesMax);
     this.sequencer = new Sequencer(state, this.batch);
     this.merge = new Merge(state, this.batch, (seq) => this.committedLinesAt(seq));
-    this.periodClose = new PeriodClose(state);
+
     this.entryOutcome = new Int32Array(options.batchSize);
     this.entryResultIndex = new Int32Array(options.batchSize);
     this.entryLoggedOutcome = new Int32Array(options.batchSize);
@@ -146,6 +146,12 @@ export class Engine {
             workerData: { plan: options.plan },
           })
         : null;
+    const pool = this.pool;
+    this.periodClose = new PeriodClose(
+      state,
+      pool === null ? null : (task) => pool.run(task) as Promise<number>,
+      options.workers,
+    );
   }
 
   static async open(options: EngineOptions): Promise<Engine> {
@@ -297,7 +303,7 @@ export class Engine {
     let outcome = OUTCOME_ACCEPTED;
     if (event.type === 'period.close') {
       const closeStarted = performance.now();
-      this.periodClose.run(seq, event.at, batch.serialLines);
+      await this.periodClose.run(seq, event.at, batch.serialLines);
       this.phases.add('close', closeStarted);
     } else {
       outcome = this.sequencer.apply(event, seq);
@@ -428,7 +434,7 @@ export class Engine {
     for (let task = 0; task < taskCount; task++) {
       const fromIndex = Math.floor((orderCount * task) / taskCount);
       const toIndex = Math.floor((orderCount * (task + 1)) / taskCount);
-      const walkTask: WalkTask = { ...shared, fromIndex, toIndex };
+      const walkTask: WalkTask = { kind: 'walk', ...shared, fromIndex, toIndex };
       tasks.push(this.pool.run(walkTask) as Promise<number>);
     }
     const walked = await Promise.all(tasks);

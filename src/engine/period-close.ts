@@ -1,7 +1,10 @@
+import { CLOSE_MATCHES, CLOSE_ROWS } from '../../native-layout/batch-layouts.js';
+import { createTable, shareTable, type TableHandle } from '../../native-layout/table.js';
 import { assert } from '../core/assert.js';
-import { applyBps, shareOf } from '../core/money.js';
+import { applyBps } from '../core/money.js';
 import { lineTypeCode } from '../ledger/line.js';
-import { promote } from './compiled-plan.js';
+import { closeRange, poolShares, type CloseContext, type CloseFigures } from './close-kernel.js';
+import type { CloseTask } from './walk-task.js';
 import { FLAG_PLACED, FLAG_PLACED_RIGHT } from './distributor-views.js';
 import type { LineBuffer } from './line-buffer.js';
 import type { EngineState } from './state.js';
@@ -10,36 +13,126 @@ const BINARY = lineTypeCode('binary');
 const MATCHING = lineTypeCode('matching');
 const POOL = lineTypeCode('pool');
 
+/** Fewest close rows worth a task of their own: below it the task's overhead dominates. */
+const ROWS_PER_TASK_MIN = 16_384;
+
+/** Runs close tasks on the walk pool; null runs them on the sequencer thread. */
+export type CloseRunner = ((task: CloseTask) => Promise<number>) | null;
+
 /**
  * SPEC 3.6, always alone in its batch (the sequencer cuts batches at a close, so no walk phase
- * sees a reset mid-batch). Writes its lines (slots) into `lines` at `seq`, in SPEC order:
- * binary in distributor id order, matching on each binary line, pool in id order; then
- * resets the period.
+ * sees a reset mid-batch). Serial steps on the sequencer thread: distributors in id order,
+ * the period's leg volume summed bottom-up, the pool and its shares. The per-distributor
+ * part (binary pairing, matching on each binary line, pool shares) runs over the walk pool
+ * in ranges of id order (close-kernel.ts), and the rows are laid out as lines in SPEC order:
+ * binary in id order, matching on each binary line, pool in id order. Then the reset.
  */
 export class PeriodClose {
   private legCv = new Float64Array(0);
-  private binaryLineSlots = new Int32Array(0);
+  private rows: TableHandle<typeof CLOSE_ROWS.fields> = createTable(CLOSE_ROWS, 1);
+  private matches: TableHandle<typeof CLOSE_MATCHES.fields> = createTable(CLOSE_MATCHES, 1);
 
-  constructor(private readonly state: EngineState) {}
+  constructor(
+    private readonly state: EngineState,
+    private readonly runner: CloseRunner,
+    private readonly threads: number,
+  ) {}
 
-  run(seq: number, atMs: number, lines: LineBuffer): void {
+  async run(seq: number, atMs: number, lines: LineBuffer): Promise<void> {
     const state = this.state;
-    const byId = this.slotsInIdOrder();
-    if (state.plan.binary) {
-      this.addPeriodLegVolume();
-      const binaryCount = this.pairBinary(byId, seq, atMs, lines);
-      this.matchBinaryLines(binaryCount, seq, atMs, lines);
-    }
-    if (state.plan.pool) this.payPool(byId, seq, atMs, lines);
+    const plan = state.plan;
+    const count = state.count;
+    this.ensureCapacity(count);
+    this.fillSlotsInIdOrder();
+    if (plan.binary) this.addPeriodLegVolume();
+    const figures = this.figures(atMs);
+    await this.closeRows(figures);
+    this.layOutLines(seq, lines);
     this.reset();
   }
 
+  private ensureCapacity(count: number): void {
+    const generations = Math.max(1, this.state.plan.matchingGenerationCount);
+    if (this.rows.capacity < count) this.rows = createTable(CLOSE_ROWS, count * 2);
+    if (this.matches.capacity < count * generations) {
+      this.matches = createTable(CLOSE_MATCHES, count * 2 * generations);
+    }
+  }
+
   /** Slots sorted by external id: a native numeric sort of the ids, then index lookups. */
-  private slotsInIdOrder(): Int32Array {
+  private fillSlotsInIdOrder(): void {
     const state = this.state;
     const ids = state.d.externalId.slice(0, state.count).sort();
-    for (let index = 0; index < ids.length; index++) ids[index] = state.slotOf(ids[index]!);
-    return ids;
+    const slots = this.rows.views.slot;
+    for (let index = 0; index < ids.length; index++) slots[index] = state.slotOf(ids[index]!);
+  }
+
+  private figures(atMs: number): CloseFigures {
+    const state = this.state;
+    const plan = state.plan;
+    if (!plan.pool) return { atMs, poolCents: 0, totalShares: 0 };
+    let totalShares = 0;
+    for (let slot = 0; slot < state.count; slot++) totalShares += poolShares(plan, state.d, slot);
+    return { atMs, poolCents: applyBps(state.periodNetCvCents, plan.poolBps), totalShares };
+  }
+
+  /** The per-distributor part, in ranges over the pool (or here when there is none). */
+  private async closeRows(figures: CloseFigures): Promise<void> {
+    const count = this.state.count;
+    const taskCount = Math.min(this.threads, Math.floor(count / ROWS_PER_TASK_MIN));
+    if (this.runner === null || taskCount < 2) {
+      closeRange(this.inlineContext(), figures, 0, count);
+      return;
+    }
+    const shared = {
+      distributors: shareTable(this.state.distributors),
+      rows: shareTable(this.rows),
+      matches: shareTable(this.matches),
+    };
+    const tasks: Promise<number>[] = [];
+    for (let task = 0; task < taskCount; task++) {
+      const fromRow = Math.floor((count * task) / taskCount);
+      const toRow = Math.floor((count * (task + 1)) / taskCount);
+      tasks.push(this.runner({ kind: 'close', ...shared, figures, fromRow, toRow }));
+    }
+    const closed = await Promise.all(tasks);
+    assert(closed.reduce((sum, rows) => sum + rows, 0) === count, 'every close row ran');
+  }
+
+  private inlineContext(): CloseContext {
+    const state = this.state;
+    return {
+      plan: state.plan,
+      distributors: state.d,
+      rows: this.rows.views,
+      matches: this.matches.views,
+    };
+  }
+
+  /** Rows to lines, in SPEC 3.6 order: binary by id, matching per binary line, pool by id. */
+  private layOutLines(seq: number, lines: LineBuffer): void {
+    const count = this.state.count;
+    const generations = this.state.plan.matchingGenerationCount;
+    const { slot, binaryCents, poolCents } = this.rows.views;
+    const matches = this.matches.views;
+    for (let row = 0; row < count; row++) {
+      const amount = binaryCents[row]!;
+      if (amount > 0) lines.push(seq, 0, slot[row]!, BINARY, 0, slot[row]!, amount);
+    }
+    for (let row = 0; row < count; row++) {
+      if (binaryCents[row]! <= 0) continue;
+      for (let generation = 0; generation < generations; generation++) {
+        const match = row * generations + generation;
+        const beneficiary = matches.beneficiary[match]!;
+        if (beneficiary === -1) continue;
+        const amount = matches.amountCents[match]!;
+        lines.push(seq, 0, beneficiary, MATCHING, generation + 1, slot[row]!, amount);
+      }
+    }
+    for (let row = 0; row < count; row++) {
+      const amount = poolCents[row]!;
+      if (amount > 0) lines.push(seq, 0, slot[row]!, POOL, 0, slot[row]!, amount);
+    }
   }
 
   /**
@@ -70,82 +163,6 @@ export class PeriodClose {
       const legs = (flags & FLAG_PLACED_RIGHT) !== 0 ? d.legVolumeR : d.legVolumeL;
       legs[parent] = legs[parent]! + subtree;
     }
-  }
-
-  private pairBinary(byId: Int32Array, seq: number, atMs: number, lines: LineBuffer): number {
-    const state = this.state;
-    const { d, plan } = state;
-    if (this.binaryLineSlots.length < state.count) {
-      this.binaryLineSlots = new Int32Array(state.count);
-    }
-    let binaryCount = 0;
-    for (let index = 0; index < byId.length; index++) {
-      const slot = byId[index]!;
-      if (!state.isActive(slot)) continue;
-      const matched = Math.min(d.legVolumeL[slot]!, d.legVolumeR[slot]!);
-      if (matched === 0) continue;
-      const cap = plan.rankBinaryCapCents[d.paidRank[slot]!]!;
-      const capped = Math.min(applyBps(matched, plan.binaryBps), cap);
-      d.legVolumeL[slot] = d.legVolumeL[slot]! - matched;
-      d.legVolumeR[slot] = d.legVolumeR[slot]! - matched;
-      const amount = promote(plan, BINARY, atMs, capped);
-      if (amount === 0) continue;
-      lines.push(seq, 0, slot, BINARY, 0, slot, amount);
-      this.binaryLineSlots[binaryCount++] = lines.count - 1;
-    }
-    return binaryCount;
-  }
-
-  /** SPEC 3.6 step 2: matching (3.2 step 7 rules) on each binary line, in their order. */
-  private matchBinaryLines(binaryCount: number, seq: number, atMs: number, lines: LineBuffer) {
-    const state = this.state;
-    const { d, plan } = state;
-    for (let index = 0; index < binaryCount; index++) {
-      const row = this.binaryLineSlots[index]!;
-      const earner = lines.beneficiary[row]!;
-      const earned = lines.amountCents[row]!;
-      let generationSlot = d.sponsor[earner]!;
-      for (let generation = 0; generation < plan.matchingGenerationCount; generation++) {
-        if (generationSlot === -1) break;
-        const qualified =
-          state.isActive(generationSlot) &&
-          d.paidRank[generationSlot]! >= plan.matchingMinPaidRank[generation]!;
-        if (qualified) {
-          const base = applyBps(earned, plan.matchingBps[generation]!);
-          const amount = promote(plan, MATCHING, atMs, base);
-          if (amount > 0) {
-            lines.push(seq, 0, generationSlot, MATCHING, generation + 1, earner, amount);
-          }
-        }
-        generationSlot = d.sponsor[generationSlot]!;
-      }
-    }
-  }
-
-  /** SPEC 3.6 step 3 and clarification 7. */
-  private payPool(byId: Int32Array, seq: number, atMs: number, lines: LineBuffer): void {
-    const state = this.state;
-    const plan = state.plan;
-    const pool = applyBps(state.periodNetCvCents, plan.poolBps);
-    let totalShares = 0;
-    for (let slot = 0; slot < state.count; slot++) {
-      if (this.poolShares(slot) > 0) totalShares += this.poolShares(slot);
-    }
-    if (totalShares === 0 || pool === 0) return;
-    for (let index = 0; index < byId.length; index++) {
-      const slot = byId[index]!;
-      const shares = this.poolShares(slot);
-      if (shares === 0) continue;
-      const amount = promote(plan, POOL, atMs, shareOf(pool, shares, totalShares));
-      if (amount > 0) lines.push(seq, 0, slot, POOL, 0, slot, amount);
-    }
-  }
-
-  private poolShares(slot: number): number {
-    const state = this.state;
-    const rank = state.d.paidRank[slot]!;
-    if (rank < state.plan.poolMinPaidRank || state.isTerminated(slot)) return 0;
-    return rank - state.plan.poolShareOffset;
   }
 
   /** SPEC 3.6 step 4. */

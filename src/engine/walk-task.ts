@@ -1,6 +1,8 @@
 import {
   CHANGE_ENTRIES,
   CHANGE_TABLE,
+  CLOSE_MATCHES,
+  CLOSE_ROWS,
   ORDER_BATCH,
   WALK_LINES,
 } from '../../native-layout/batch-layouts.js';
@@ -9,6 +11,7 @@ import type { TableDef, TableFields, TableViews } from '../../native-layout/sche
 import { attachShared, type TableShare } from '../../native-layout/table.js';
 import type { CompiledPlan } from './compiled-plan.js';
 import type { WalkContext } from './walk.js';
+import type { CloseContext, CloseFigures } from './close-kernel.js';
 
 /**
  * A walk task: which orders of the current batch to walk, and the shared tables to walk them
@@ -16,6 +19,7 @@ import type { WalkContext } from './walk.js';
  * a task costs one message for thousands of orders.
  */
 export interface WalkTask {
+  readonly kind: 'walk';
   readonly distributors: TableShare;
   readonly changeTable: TableShare;
   readonly changeEntries: TableShare;
@@ -25,6 +29,19 @@ export interface WalkTask {
   readonly toIndex: number;
 }
 
+/** A period close's per-distributor part for close rows [fromRow, toRow) (close-kernel.ts). */
+export interface CloseTask {
+  readonly kind: 'close';
+  readonly distributors: TableShare;
+  readonly rows: TableShare;
+  readonly matches: TableShare;
+  readonly figures: CloseFigures;
+  readonly fromRow: number;
+  readonly toRow: number;
+}
+
+export type WorkerTask = WalkTask | CloseTask;
+
 /**
  * Views over a task's tables, rebuilt only when a table's buffer changed (it changes only at
  * a handover growth), so a steady stream of tasks builds no views.
@@ -33,6 +50,15 @@ export class WalkViewCache {
   private readonly cache = new Map<string, { buffer: SharedArrayBuffer; views: unknown }>();
 
   constructor(private readonly plan: CompiledPlan) {}
+
+  closeContextFor(task: CloseTask): CloseContext {
+    return {
+      plan: this.plan,
+      distributors: this.views(DISTRIBUTORS, task.distributors),
+      rows: this.views(CLOSE_ROWS, task.rows),
+      matches: this.views(CLOSE_MATCHES, task.matches),
+    };
+  }
 
   contextFor(task: WalkTask): WalkContext {
     const changeTable = this.views(CHANGE_TABLE, task.changeTable);

@@ -4,11 +4,11 @@
  * importing it again intermittently trips a Node internal assertion. This file is plain
  * CommonJS, so that `require` always succeeds and the ES module is only ever `import`ed.
  */
-import type { WalkTask } from './walk-task.js';
+import type { WorkerTask } from './walk-task.js';
 
 const walkModule = import('./walk-worker.js');
 
-module.exports = async function walk(task: WalkTask): Promise<number> {
-  const { default: walkOrders } = await walkModule;
-  return walkOrders(task);
+module.exports = async function run(task: WorkerTask): Promise<number> {
+  const { default: runTask } = await walkModule;
+  return runTask(task);
 };

@@ -1,0 +1,104 @@
+import { CLOSE_MATCHES, CLOSE_ROWS } from '../../native-layout/batch-layouts.js';
+import type { TableViews } from '../../native-layout/schema.js';
+import { applyBps, shareOf } from '../core/money.js';
+import { lineTypeCode } from '../ledger/line.js';
+import { promote, type CompiledPlan } from './compiled-plan.js';
+import { FLAG_TERMINATED, type DistributorViews } from './distributor-views.js';
+
+const BINARY = lineTypeCode('binary');
+const MATCHING = lineTypeCode('matching');
+const POOL = lineTypeCode('pool');
+
+export type CloseRows = TableViews<typeof CLOSE_ROWS.fields>;
+export type CloseMatches = TableViews<typeof CLOSE_MATCHES.fields>;
+
+export interface CloseContext {
+  readonly plan: CompiledPlan;
+  readonly distributors: DistributorViews;
+  readonly rows: CloseRows;
+  readonly matches: CloseMatches;
+}
+
+/** What every range of one close shares: computed once, serially, before the ranges run. */
+export interface CloseFigures {
+  readonly atMs: number;
+  /** The period's pool (SPEC 3.6 step 3) and the shares it is split into. */
+  readonly poolCents: number;
+  readonly totalShares: number;
+}
+
+/**
+ * The per-distributor part of a period close (SPEC 3.6 steps 1-3) for close rows
+ * [from, to): binary pairing (which consumes this distributor's own leg volume), matching on
+ * that binary line, and the pool share. Each row depends only on its own distributor's legs
+ * and on state nobody writes during a close (activity, ranks, sponsors), so ranges run in
+ * parallel on any number of threads and give the same rows; the sequencer then lays the rows
+ * out as lines in SPEC order. Allocates nothing.
+ */
+export function closeRange(ctx: CloseContext, figures: CloseFigures, from: number, to: number) {
+  const { plan, distributors: d, rows } = ctx;
+  const generations = plan.matchingGenerationCount;
+  for (let row = from; row < to; row++) {
+    const slot = rows.slot[row]!;
+    let binary = 0;
+    if (plan.binary && isActive(plan, d, slot)) {
+      const matched = Math.min(d.legVolumeL[slot]!, d.legVolumeR[slot]!);
+      if (matched > 0) {
+        const cap = plan.rankBinaryCapCents[d.paidRank[slot]!]!;
+        const capped = Math.min(applyBps(matched, plan.binaryBps), cap);
+        d.legVolumeL[slot] = d.legVolumeL[slot]! - matched;
+        d.legVolumeR[slot] = d.legVolumeR[slot]! - matched;
+        binary = promote(plan, BINARY, figures.atMs, capped);
+      }
+    }
+    rows.binaryCents[row] = binary;
+    matchBinaryLine(ctx, figures.atMs, row * generations, slot, binary);
+    rows.poolCents[row] = poolLine(plan, d, figures, slot);
+  }
+}
+
+/** SPEC 3.6 step 2 (3.2 step 7's rules) for one binary line; literal sponsors, no compression. */
+function matchBinaryLine(
+  ctx: CloseContext,
+  atMs: number,
+  base: number,
+  earner: number,
+  earned: number,
+) {
+  const { plan, distributors: d, matches } = ctx;
+  let generationSlot = earned > 0 ? d.sponsor[earner]! : -1;
+  for (let generation = 0; generation < plan.matchingGenerationCount; generation++) {
+    matches.beneficiary[base + generation] = -1;
+    matches.amountCents[base + generation] = 0;
+    if (generationSlot === -1) continue;
+    const qualified =
+      isActive(plan, d, generationSlot) &&
+      d.paidRank[generationSlot]! >= plan.matchingMinPaidRank[generation]!;
+    if (qualified) {
+      const amount = promote(plan, MATCHING, atMs, applyBps(earned, plan.matchingBps[generation]!));
+      if (amount > 0) {
+        matches.beneficiary[base + generation] = generationSlot;
+        matches.amountCents[base + generation] = amount;
+      }
+    }
+    generationSlot = d.sponsor[generationSlot]!;
+  }
+}
+
+function poolLine(plan: CompiledPlan, d: DistributorViews, figures: CloseFigures, slot: number) {
+  if (!plan.pool || figures.totalShares === 0 || figures.poolCents === 0) return 0;
+  const shares = poolShares(plan, d, slot);
+  if (shares === 0) return 0;
+  return promote(plan, POOL, figures.atMs, shareOf(figures.poolCents, shares, figures.totalShares));
+}
+
+/** SPEC 3.6 step 3 and clarification 7: terminated holders have no shares. */
+export function poolShares(plan: CompiledPlan, d: DistributorViews, slot: number): number {
+  const rank = d.paidRank[slot]!;
+  if (rank < plan.poolMinPaidRank || (d.flags[slot]! & FLAG_TERMINATED) !== 0) return 0;
+  return rank - plan.poolShareOffset;
+}
+
+function isActive(plan: CompiledPlan, d: DistributorViews, slot: number): boolean {
+  return (d.flags[slot]! & FLAG_TERMINATED) === 0 && d.pv[slot]! >= plan.activePv;
+}
