@@ -225,8 +225,8 @@ const METHOD = [
   "  the replay, on the same file; the ratio is orders/s over orders/s, upline's counted as the",
   "  file's orders over the whole replay (enrollments and all), which is conservative.",
   '- Period close (bench/period-close.bench.ts): the engine is built through the first period',
-  '  of the 1M file, then the close is submitted alone. It runs serially on the sequencer',
-  '  thread; it is not parallelized over the Piscina pool.',
+  '  of the 1M file, then the close is submitted alone. Its per-distributor part (binary,',
+  '  matching, pool) runs in ranges over the Piscina pool; the id sort and leg sums are serial.',
   '- Latency: open-loop offered load in process, from when an event was due to when its',
   '  request is durable (queueing included), the server batch size (4096).',
 ];

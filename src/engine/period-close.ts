@@ -14,7 +14,7 @@ const MATCHING = lineTypeCode('matching');
 const POOL = lineTypeCode('pool');
 
 /** Fewest close rows worth a task of their own: below it the task's overhead dominates. */
-const ROWS_PER_TASK_MIN = 16_384;
+export const ROWS_PER_TASK_MIN = 16_384;
 
 /** Runs close tasks on the walk pool; null runs them on the sequencer thread. */
 export type CloseRunner = ((task: CloseTask) => Promise<number>) | null;
