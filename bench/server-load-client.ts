@@ -26,6 +26,7 @@ import * as fs from 'node:fs';
 import { Packr, unpack } from 'msgpackr';
 import WebSocket from 'ws';
 
+import { Random } from '../src/generate/random.js';
 import { distributorToken } from '../src/server/tokens.js';
 import { intFlag, parseBenchFlags, round, stringFlag } from './support.js';
 
@@ -251,7 +252,8 @@ function openAdmin(params: Params, samples: AdminSample[], phase: () => string):
 /** Orders by random enrolled buyers, numbered so a push's line names its send time. */
 class OrderSource {
   private index = 0;
-  private state = 0x2545f491;
+  /** The buyers need no quality, only the same sequence every run: the generator's PRNG. */
+  private readonly random = new Random(0x2545f491);
 
   constructor(
     private readonly prefix: string,
@@ -267,20 +269,10 @@ class OrderSource {
       const id = `${this.prefix}${index}`;
       this.recorder.orderSentMs[index] = sentMs;
       this.recorder.orderPhase[index] = phase;
-      const distributor = this.buyers[this.random() % this.buyers.length]!;
+      const distributor = this.buyers[this.random.below(this.buyers.length)]!;
       events[slot] = { id, type: 'order', at, order: id, distributor, pv: 100, cv: 10_000 };
     }
     return events;
-  }
-
-  /** xorshift32: the buyers need no quality, only the same sequence every run. */
-  private random(): number {
-    let x = this.state;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.state = x >>> 0;
-    return this.state;
   }
 }
 

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../config/config.js';
 import { Engine } from '../engine/engine.js';
 import { generateEvents } from '../generate/generate.js';
+import { Random } from '../generate/random.js';
 import { loadPlan } from '../plan/plan.js';
 import { parseFlags } from './args.js';
 import type { UplineEvent } from '../events/types.js';
@@ -143,7 +144,8 @@ async function seedDemoNetwork(
 class DemoStream {
   private sequence = 0;
   private readonly prefix = `demo-${Date.now().toString(36)}`;
-  private state = 0x9e3779b9;
+  /** Demo traffic needs no quality, only no dependency on Math.random: the generator's PRNG. */
+  private readonly random = new Random(0x9e3779b9);
 
   constructor(
     private readonly engine: Engine,
@@ -158,9 +160,9 @@ class DemoStream {
     if (count === 0 || distributors === 0) return;
     const events: UplineEvent[] = [];
     for (let index = 0; index < count; index++) {
-      const slot = this.random() % distributors;
+      const slot = this.random.below(distributors);
       const id = `${this.prefix}-${this.sequence++}`;
-      const pv = [25, 50, 100, 150][this.random() % 4]!;
+      const pv = [25, 50, 100, 150][this.random.below(4)]!;
       events.push({
         id,
         type: 'order',
@@ -172,15 +174,5 @@ class DemoStream {
       });
     }
     void this.server.groupCommit.submit(events)?.catch(() => undefined);
-  }
-
-  /** xorshift32: demo traffic needs no quality, only no dependency on Math.random. */
-  private random(): number {
-    let x = this.state;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.state = x >>> 0;
-    return this.state;
   }
 }
