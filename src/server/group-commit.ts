@@ -90,6 +90,12 @@ export class GroupCommit {
     return this.queued;
   }
 
+  /** Why `submit` refuses right now: the queue is full, the server is stopping, or failed. */
+  get refusal(): 'overloaded' | 'stopping' | 'engine_failed' {
+    if (this.failure !== null) return 'engine_failed';
+    return this.closed ? 'stopping' : 'overloaded';
+  }
+
   get failed(): boolean {
     return this.failure !== null;
   }

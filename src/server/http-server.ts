@@ -34,6 +34,11 @@ export interface ServerOptions {
 }
 
 const ADMIN_TOPIC = 'admin';
+const REFUSALS = {
+  overloaded: 'ingest queue full',
+  stopping: 'the server is stopping',
+  engine_failed: 'the engine stopped after a failed commit; restart it to recover from the log',
+} as const;
 const ADMIN_TICK_MS = 1_000;
 /** Told to a caller refused for a full queue: the engine drains a queue in well under this. */
 const RETRY_AFTER_SECONDS = 1;
@@ -286,14 +291,13 @@ export class UplineServer {
     }
     const pending = this.groupCommit.submit(decoded.events);
     if (pending === null) {
-      const message = this.groupCommit.failed
-        ? 'the engine stopped after a failed commit'
-        : 'ingest queue full';
+      const code = this.groupCommit.refusal;
       return {
         ok: false,
         status: '503 Service Unavailable',
-        problem: { code: 'overloaded', message },
-        retryAfter: true,
+        problem: { code, message: REFUSALS[code] },
+        // Only a full queue clears by itself; a stopping or failed engine needs an operator.
+        retryAfter: code === 'overloaded',
       };
     }
     try {
