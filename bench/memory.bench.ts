@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { ensureEventFile, type EventFile } from './event-file.js';
+import { removeReplayFiles } from './replay-child.js';
 import {
   checkChild,
   databaseBytes,
@@ -28,7 +29,6 @@ import {
   parseBenchFlags,
   printMachine,
   printTargets,
-  removeDatabase,
   round,
   runNodeChild,
   stringFlag,
@@ -142,11 +142,11 @@ async function main(): Promise<void> {
   const events = needsEvents ? ensureEventFile({ ...params, orders: 0 }) : null;
   const probes: Probe[] = [];
   for (const mode of params.modes) {
-    if (mode === 'engine') removeDatabase(dbFileFor(params));
+    if (mode === 'engine') removeReplayFiles(dbFileFor(params));
     probes.push(await probe(params, mode, mode === 'engine' ? events : null));
   }
   const dbBytes = needsEvents ? databaseBytes(dbFileFor(params)) : 0;
-  if (needsEvents && !params.keep) removeDatabase(dbFileFor(params));
+  if (needsEvents && !params.keep) removeReplayFiles(dbFileFor(params));
   const scale = TARGET_DISTRIBUTORS / params.distributors;
   const rows: TargetRow[] = [];
   if (events !== null) {

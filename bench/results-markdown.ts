@@ -138,7 +138,7 @@ function machineSection(results: readonly ResultFile[]): string[] {
     '- A shared machine: load averages (1, 5, 15 min) at start and end of each run below;',
     '  another engineer builds and tests on it at the same time, so absolute figures drift.',
     '',
-    '| results file | code | date | load at start | load at end |',
+    '| results file | code | ended (UTC) | load at start | load at end |',
     '|---|---|---|---|---|',
   ];
   for (const result of results) {
