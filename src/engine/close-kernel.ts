@@ -3,7 +3,7 @@ import type { TableViews } from '../../native-layout/schema.js';
 import { applyBps, shareOf } from '../core/money.js';
 import { lineTypeCode } from '../ledger/line.js';
 import { promote, type CompiledPlan } from './compiled-plan.js';
-import { FLAG_TERMINATED, type DistributorViews } from './distributor-views.js';
+import { FLAG_TERMINATED, isActiveSlot, type DistributorViews } from './distributor-views.js';
 
 const BINARY = lineTypeCode('binary');
 const MATCHING = lineTypeCode('matching');
@@ -41,7 +41,7 @@ export function closeRange(ctx: CloseContext, figures: CloseFigures, from: numbe
   for (let row = from; row < to; row++) {
     const slot = rows.slot[row]!;
     let binary = 0;
-    if (plan.binary && isActive(plan, d, slot)) {
+    if (plan.binary && isActiveSlot(d, plan.activePv, slot)) {
       const matched = Math.min(d.legVolumeL[slot]!, d.legVolumeR[slot]!);
       if (matched > 0) {
         const cap = plan.rankBinaryCapCents[d.paidRank[slot]!]!;
@@ -72,7 +72,7 @@ function matchBinaryLine(
     matches.amountCents[base + generation] = 0;
     if (generationSlot === -1) continue;
     const qualified =
-      isActive(plan, d, generationSlot) &&
+      isActiveSlot(d, plan.activePv, generationSlot) &&
       d.paidRank[generationSlot]! >= plan.matchingMinPaidRank[generation]!;
     if (qualified) {
       const amount = promote(plan, MATCHING, atMs, applyBps(earned, plan.matchingBps[generation]!));
@@ -97,8 +97,4 @@ export function poolShares(plan: CompiledPlan, d: DistributorViews, slot: number
   const rank = d.paidRank[slot]!;
   if (rank < plan.poolMinPaidRank || (d.flags[slot]! & FLAG_TERMINATED) !== 0) return 0;
   return rank - plan.poolShareOffset;
-}
-
-function isActive(plan: CompiledPlan, d: DistributorViews, slot: number): boolean {
-  return (d.flags[slot]! & FLAG_TERMINATED) === 0 && d.pv[slot]! >= plan.activePv;
 }

@@ -5,6 +5,7 @@ import { assert } from '../core/assert.js';
 import type { CompiledPlan } from './compiled-plan.js';
 import {
   FLAG_TERMINATED,
+  isActiveSlot,
   type DistributorHandle,
   type DistributorViews,
 } from './distributor-views.js';
@@ -129,7 +130,7 @@ export class EngineState {
 
   /** SPEC 3: active when period pv >= ACTIVE_PV and not terminated. */
   isActive(slot: number): boolean {
-    return (this.d.flags[slot]! & FLAG_TERMINATED) === 0 && this.d.pv[slot]! >= this.plan.activePv;
+    return isActiveSlot(this.d, this.plan.activePv, slot);
   }
 
   /**

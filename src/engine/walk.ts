@@ -2,7 +2,7 @@ import { applyBps } from '../core/money.js';
 import { lineTypeCode } from '../ledger/line.js';
 import { findChange, type ChangeLogViews } from './change-log.js';
 import { promote, type CompiledPlan } from './compiled-plan.js';
-import { FLAG_TERMINATED } from './distributor-views.js';
+import { isActiveSlot } from './distributor-views.js';
 
 /**
  * The parallel phase of a batch: unilevel (SPEC 3.2 step 5) and matching (step 7) lines of a
@@ -59,8 +59,7 @@ function lookUpStateAt(context: WalkContext, slot: number, seq: number): void {
   const position = findChange(changes, slot);
   if (position === -1) {
     const distributors = context.distributors;
-    const terminated = (distributors.flags[slot]! & FLAG_TERMINATED) !== 0;
-    lookedUpActive = !terminated && distributors.pv[slot]! >= context.plan.activePv ? 1 : 0;
+    lookedUpActive = isActiveSlot(distributors, context.plan.activePv, slot) ? 1 : 0;
     lookedUpPaidRank = distributors.paidRank[slot]!;
     return;
   }
