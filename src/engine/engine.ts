@@ -24,7 +24,7 @@ import { RecentEvents } from './recent-events.js';
 import { readSnapshot, snapshotPathFor, writeSnapshot, type SnapshotImage } from './snapshot.js';
 import { EngineState, takenOutcome, takenSeq, type EngineCapacity, type SeqIds } from './state.js';
 import { walkOrders, type WalkContext } from './walk.js';
-import type { WalkTask } from './walk-task.js';
+import { runInRanges, type WalkTask } from './walk-task.js';
 import { shareTable } from '../../native-layout/table.js';
 
 export interface EngineOptions {
@@ -132,7 +132,6 @@ export class Engine {
     this.batch = new Batch(options.batchSize, plan.orderWalkLinesMax);
     this.sequencer = new Sequencer(state, this.batch);
     this.merge = new Merge(state, this.batch, (seq) => this.committedLinesAt(seq));
-
     this.entryOutcome = new Int32Array(options.batchSize);
     this.entryResultIndex = new Int32Array(options.batchSize);
     this.entryLoggedOutcome = new Int32Array(options.batchSize);
@@ -422,8 +421,7 @@ export class Engine {
       walkOrders(this.inlineWalkContext(), 0, orderCount);
       return;
     }
-    const taskCount = Math.min(this.options.workers, orderCount);
-    const tasks: Promise<number>[] = [];
+    const pool = this.pool;
     const shared = {
       distributors: shareTable(this.state.distributors),
       changeTable: shareTable(batch.changes.table),
@@ -431,14 +429,11 @@ export class Engine {
       orders: shareTable(batch.orders),
       walkLines: shareTable(batch.walkLines),
     };
-    for (let task = 0; task < taskCount; task++) {
-      const fromIndex = Math.floor((orderCount * task) / taskCount);
-      const toIndex = Math.floor((orderCount * (task + 1)) / taskCount);
+    const taskCount = Math.min(this.options.workers, orderCount);
+    await runInRanges(orderCount, taskCount, (fromIndex, toIndex) => {
       const walkTask: WalkTask = { kind: 'walk', ...shared, fromIndex, toIndex };
-      tasks.push(this.pool.run(walkTask) as Promise<number>);
-    }
-    const walked = await Promise.all(tasks);
-    assert(walked.reduce((sum, count) => sum + count, 0) === orderCount, 'every order walked');
+      return pool.run(walkTask) as Promise<number>;
+    });
   }
 
   private inlineWalkContext(): WalkContext {

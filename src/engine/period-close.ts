@@ -4,7 +4,7 @@ import { assert } from '../core/assert.js';
 import { applyBps } from '../core/money.js';
 import { lineTypeCode } from '../ledger/line.js';
 import { closeRange, poolShares, type CloseContext, type CloseFigures } from './close-kernel.js';
-import type { CloseTask } from './walk-task.js';
+import { runInRanges, type CloseTask } from './walk-task.js';
 import { FLAG_PLACED, FLAG_PLACED_RIGHT } from './distributor-views.js';
 import type { LineBuffer } from './line-buffer.js';
 import type { EngineState } from './state.js';
@@ -89,14 +89,10 @@ export class PeriodClose {
       rows: shareTable(this.rows),
       matches: shareTable(this.matches),
     };
-    const tasks: Promise<number>[] = [];
-    for (let task = 0; task < taskCount; task++) {
-      const fromRow = Math.floor((count * task) / taskCount);
-      const toRow = Math.floor((count * (task + 1)) / taskCount);
-      tasks.push(this.runner({ kind: 'close', ...shared, figures, fromRow, toRow }));
-    }
-    const closed = await Promise.all(tasks);
-    assert(closed.reduce((sum, rows) => sum + rows, 0) === count, 'every close row ran');
+    const runner = this.runner;
+    await runInRanges(count, taskCount, (fromRow, toRow) =>
+      runner({ kind: 'close', ...shared, figures, fromRow, toRow }),
+    );
   }
 
   private inlineContext(): CloseContext {

@@ -9,6 +9,7 @@ import {
 import { DISTRIBUTORS } from '../../native-layout/layouts.js';
 import type { TableDef, TableFields, TableViews } from '../../native-layout/schema.js';
 import { attachShared, type TableShare } from '../../native-layout/table.js';
+import { assert } from '../core/assert.js';
 import type { CompiledPlan } from './compiled-plan.js';
 import type { WalkContext } from './walk.js';
 import type { CloseContext, CloseFigures } from './close-kernel.js';
@@ -41,6 +42,26 @@ export interface CloseTask {
 }
 
 export type WorkerTask = WalkTask | CloseTask;
+
+/**
+ * Splits rows [0, count) into `taskCount` contiguous ranges of near-equal size, runs one task
+ * per range at once, and asserts the tasks together covered every row exactly once.
+ */
+export async function runInRanges(
+  count: number,
+  taskCount: number,
+  run: (fromRow: number, toRow: number) => Promise<number>,
+): Promise<void> {
+  assert(Number.isInteger(taskCount) && taskCount >= 1 && taskCount <= count, 'task count');
+  const tasks: Promise<number>[] = [];
+  for (let task = 0; task < taskCount; task++) {
+    const fromRow = Math.floor((count * task) / taskCount);
+    const toRow = Math.floor((count * (task + 1)) / taskCount);
+    tasks.push(run(fromRow, toRow));
+  }
+  const done = await Promise.all(tasks);
+  assert(done.reduce((sum, rows) => sum + rows, 0) === count, 'every row ran in one task');
+}
 
 /**
  * Views over a task's tables, rebuilt only when a table's buffer changed (it changes only at
