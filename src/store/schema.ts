@@ -58,6 +58,39 @@ export const META_SCHEMA_VERSION = 'schema_version';
 export const META_CURSOR = 'cursor';
 export const META_PLAN = 'plan';
 
+/** Column order of `lines` as the multi-row insert binds it. */
+export const LINE_COLUMNS = ['seq', 'ordinal', 'beneficiary'] as const;
+
+/** Column order of the line index tables as the multi-row insert binds it. */
+export const LINE_INDEX_COLUMNS = [
+  'beneficiary',
+  'seq',
+  'ordinal',
+  'type',
+  'level',
+  'source',
+  'amount',
+] as const;
+
+/**
+ * The two levels of the line index are one table definition under two names: the view
+ * `line_index` and every sweep move rows between them column for column.
+ */
+function lineIndexLevelSql(table: string): string {
+  return `CREATE TABLE ${table} (
+  ${LINE_INDEX_COLUMNS.map((column) => `${column} INTEGER NOT NULL`).join(',\n  ')},
+  PRIMARY KEY (beneficiary, seq, ordinal)
+) STRICT, WITHOUT ROWID;`;
+}
+
+/** Whole lines of one index level: `lines` gives the beneficiary's key, the level the rest. */
+function ledgerArmSql(table: string): string {
+  return `SELECT l.seq AS seq, l.ordinal AS ordinal, l.beneficiary AS beneficiary, i.type AS type,
+    i.level AS level, i.source AS source, i.amount AS amount
+  FROM lines AS l JOIN ${table} AS i
+    ON i.beneficiary = l.beneficiary AND i.seq = l.seq AND i.ordinal = l.ordinal`;
+}
+
 export const SCHEMA_SQL = `
 CREATE TABLE meta (
   key TEXT PRIMARY KEY,
@@ -80,40 +113,17 @@ CREATE TABLE lines (
   PRIMARY KEY (seq, ordinal)
 ) STRICT, WITHOUT ROWID;
 
-CREATE TABLE line_index_hot (
-  beneficiary INTEGER NOT NULL,
-  seq INTEGER NOT NULL,
-  ordinal INTEGER NOT NULL,
-  type INTEGER NOT NULL,
-  level INTEGER NOT NULL,
-  source INTEGER NOT NULL,
-  amount INTEGER NOT NULL,
-  PRIMARY KEY (beneficiary, seq, ordinal)
-) STRICT, WITHOUT ROWID;
+${lineIndexLevelSql('line_index_hot')}
 
-CREATE TABLE line_index_cold (
-  beneficiary INTEGER NOT NULL,
-  seq INTEGER NOT NULL,
-  ordinal INTEGER NOT NULL,
-  type INTEGER NOT NULL,
-  level INTEGER NOT NULL,
-  source INTEGER NOT NULL,
-  amount INTEGER NOT NULL,
-  PRIMARY KEY (beneficiary, seq, ordinal)
-) STRICT, WITHOUT ROWID;
+${lineIndexLevelSql('line_index_cold')}
 
 CREATE VIEW line_index AS
   SELECT * FROM line_index_hot UNION ALL SELECT * FROM line_index_cold;
 
 CREATE VIEW ledger AS
-  SELECT l.seq AS seq, l.ordinal AS ordinal, l.beneficiary AS beneficiary, h.type AS type,
-    h.level AS level, h.source AS source, h.amount AS amount
-  FROM lines AS l JOIN line_index_hot AS h
-    ON h.beneficiary = l.beneficiary AND h.seq = l.seq AND h.ordinal = l.ordinal
+  ${ledgerArmSql('line_index_hot')}
   UNION ALL
-  SELECT l.seq, l.ordinal, l.beneficiary, c.type, c.level, c.source, c.amount
-  FROM lines AS l JOIN line_index_cold AS c
-    ON c.beneficiary = l.beneficiary AND c.seq = l.seq AND c.ordinal = l.ordinal;
+  ${ledgerArmSql('line_index_cold')};
 
 CREATE TABLE snapshot (
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -121,20 +131,6 @@ CREATE TABLE snapshot (
   data BLOB NOT NULL
 ) STRICT;
 `;
-
-/** Column order of `lines` as the multi-row insert binds it. */
-export const LINE_COLUMNS = ['seq', 'ordinal', 'beneficiary'] as const;
-
-/** Column order of the line index tables as the multi-row insert binds it. */
-export const LINE_INDEX_COLUMNS = [
-  'beneficiary',
-  'seq',
-  'ordinal',
-  'type',
-  'level',
-  'source',
-  'amount',
-] as const;
 
 /** Past every beneficiary id (ids are at most 2^31 - 1). */
 export const BENEFICIARY_END = 2 ** 31;
