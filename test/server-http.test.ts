@@ -301,11 +301,39 @@ describe('ingest backpressure', () => {
     const bodies = Array.from({ length: 60 }, (_, body) =>
       Array.from({ length: 5 }, (_, i) => order(`bp-${body}-${i}`, `obp-${body}-${i}`, 3, 1, 100)),
     );
-    const responses = await Promise.all(bodies.map((events) => t.post(events)));
+    // Hold the engine inside its first pass, so the queue fills deterministically: that pass
+    // has the first body, 20 queued events are 4 more, and every later body must be refused.
+    let openGate = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const acceptValidated = t.engine.acceptValidated.bind(t.engine);
+    t.engine.acceptValidated = async (events) => {
+      await gate;
+      return acceptValidated(events);
+    };
+    let answered = 0;
+    let responses: Response[];
+    try {
+      const pending = bodies.map(async (events) => {
+        const response = await t.post(events);
+        answered++;
+        return response;
+      });
+      const deadline = Date.now() + 10_000;
+      while (answered < bodies.length - 5 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(answered, bodies.length - 5, 'all but the pass and the queue answered at once');
+      assert.equal(t.server.groupCommit.queuedEvents, 20);
+      openGate();
+      responses = await Promise.all(pending);
+    } finally {
+      openGate();
+      t.engine.acceptValidated = acceptValidated;
+    }
     const refused = responses.filter((response) => response.status === 503);
     const taken = responses.filter((response) => response.status === 200);
-    assert.equal(refused.length + taken.length, bodies.length, 'only 200 or 503');
-    assert.ok(refused.length > 0, 'a full queue refuses');
+    assert.equal(taken.length, 5, 'the body in the pass and the four queued are answered');
+    assert.equal(refused.length, bodies.length - 5, 'every other body is refused');
     for (const response of refused) {
       assert.equal(response.headers.get('retry-after'), '1');
       assert.equal(((await response.json()) as ErrorAnswer).error.code, 'overloaded');

@@ -142,8 +142,7 @@ export class GroupCommit {
   /** Stops taking requests and waits until everything taken is answered. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.idle;
-    await this.released;
+    await this.settled();
   }
 
   private kick(): void {

@@ -274,7 +274,7 @@ export class UplineServer {
     retryAfter = false,
     closeConnection = false,
   ): void {
-    this.metrics.bodiesRefused.inc({ code: problem.code, reason: problem.reason ?? '' });
+    this.metrics.countRefusal(problem);
     const headers: [string, string][] = retryAfter
       ? [['retry-after', String(RETRY_AFTER_SECONDS)]]
       : [];
@@ -322,10 +322,8 @@ export class UplineServer {
     } else {
       // Decoded now: the frame's memory is only valid during this callback.
       const bytes = new Uint8Array(message);
-      const decoded = isBinary
-        ? decodeBody(bytes, 'msgpack', this.options.maxEventsPerBody)
-        : decodeBody(bytes, 'json', this.options.maxEventsPerBody);
-      answer = this.ingest(decoded);
+      const format = isBinary ? 'msgpack' : 'json';
+      answer = this.ingest(decodeBody(bytes, format, this.options.maxEventsPerBody));
     }
     data.inFlight++;
     data.tail = data.tail
@@ -333,11 +331,7 @@ export class UplineServer {
       .then((outcome) => {
         data.inFlight--;
         if (data.closed) return;
-        if (!outcome.ok)
-          this.metrics.bodiesRefused.inc({
-            code: outcome.problem.code,
-            reason: outcome.problem.reason ?? '',
-          });
+        if (!outcome.ok) this.metrics.countRefusal(outcome.problem);
         const body = outcome.ok ? outcome.results : { error: outcome.problem };
         ws.send(isBinary ? pack(body) : JSON.stringify(body), isBinary);
       });

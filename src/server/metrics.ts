@@ -65,6 +65,11 @@ export class ServerMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'upline_' });
   }
 
+  /** A body or frame refused whole (invalid_event carries the first bad event's reason). */
+  countRefusal(problem: { readonly code: string; readonly reason?: string }): void {
+    this.bodiesRefused.inc({ code: problem.code, reason: problem.reason ?? '' });
+  }
+
   countResults(results: readonly EventResult[]): void {
     let accepted = 0;
     let duplicates = 0;
