@@ -131,7 +131,7 @@ function buildByBulk(file: string, params: LedgerParams, eventCount: number): vo
   let hotLines = 0;
   try {
     const insert = db.transaction((events: LoggedEvent[]) => {
-      eventInserter.insert(events);
+      eventInserter.insert(events, lines);
       lineInserter.insert(lines);
       hotLines += lines.count;
       if (hotLines >= HOT_INDEX_LINES_MAX) {

@@ -77,3 +77,12 @@ export {
   sharedBytesPerDistributor,
 } from './budget.js';
 export type { BudgetRow } from './budget.js';
+export {
+  ORDER_LINES,
+  ORDER_LINES_VERSION,
+  orderLinesBytes,
+  orderLinesCount,
+  readOrderLines,
+  writeOrderLines,
+} from './order-lines.js';
+export type { OrderLine, OrderLinesColumns } from './order-lines.js';

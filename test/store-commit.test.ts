@@ -26,7 +26,6 @@ function dump(file: string): unknown {
       meta: db.prepare('SELECT * FROM meta ORDER BY key').all(),
       events: db.prepare('SELECT * FROM events ORDER BY seq').all(),
       lines: db.prepare('SELECT * FROM ledger ORDER BY seq, ordinal').all(),
-      index: db.prepare('SELECT count(*) FROM line_index').pluck().get(),
     };
   } finally {
     db.close();
@@ -54,7 +53,7 @@ test('a batch lands whole: events, lines (chunks and tail) and cursor', () => {
     const second = syntheticBatch(300, 2, 0);
     store.commitBatch(second.events, second.lines, 302);
     assert.equal(store.cursor(), 302);
-    const lines = store.linesAtSeq(300);
+    const lines = store.orderLinesAt(300);
     assert.deepEqual(
       lines.map((line) => [line.seq, line.ordinal, line.level, line.amountCents]),
       [
@@ -64,7 +63,30 @@ test('a batch lands whole: events, lines (chunks and tail) and cursor', () => {
       ],
     );
     assert.equal(lines[0]?.beneficiary, first.lines.beneficiary[897]);
-    assert.deepEqual(store.linesAtSeq(301), []);
+    assert.deepEqual(store.orderLinesAt(301), []);
+  });
+});
+
+test('orderLinesAt reads back the lines of orders only: nothing else is ever reversed', () => {
+  withStore((store) => {
+    const lines = lineColumns([
+      [1, 0, 5, 'unilevel', 1, 9, 120],
+      [2, 0, 5, 'withdrawal', 0, 5, -100],
+    ]);
+    store.commitBatch([syntheticBatch(0, 1, 0).events[0]!, withdrawal(2, 5)], lines, 2);
+    assert.deepEqual(store.orderLinesAt(1), [
+      {
+        seq: 1,
+        ordinal: 0,
+        beneficiary: 5,
+        type: lineTypeCode('unilevel'),
+        level: 1,
+        source: 9,
+        amountCents: 120,
+      },
+    ]);
+    assert.throws(() => store.orderLinesAt(2), AssertionError);
+    assert.throws(() => store.orderLinesAt(3), AssertionError);
   });
 });
 
@@ -90,10 +112,12 @@ test('eventsAfter streams the log in seq order, bodies intact', () => {
     assert.ok(event !== undefined);
     assert.deepEqual(decodeEvent(event.body), {
       id: 'e100',
-      type: 'withdraw',
+      type: 'order',
       at: 100,
+      order: 'o100',
       distributor: 1,
-      amount: 1,
+      pv: 1,
+      cv: 1,
     });
     assert.deepEqual([...store.eventsAfter(100)], []);
   });
@@ -104,7 +128,7 @@ test('reads are allowed while eventsAfter is open (replay looks up refunded orde
     const batch = syntheticBatch(0, 3, 2);
     store.commitBatch(batch.events, batch.lines, 3);
     let reads = 0;
-    for (const event of store.eventsAfter(0)) reads += store.linesAtSeq(event.seq).length;
+    for (const event of store.eventsAfter(0)) reads += store.orderLinesAt(event.seq).length;
     assert.equal(reads, 6);
   });
 });

@@ -68,9 +68,9 @@ function assertWholeBatches(file: string, lastAck: number): number {
     assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
     assert.equal(count(db, 'SELECT max(seq) FROM events'), cursor);
     assert.equal(count(db, 'SELECT count(*) FROM events'), cursor, 'events are contiguous');
-    assert.equal(count(db, `SELECT count(*) FROM lines WHERE seq > ${cursor}`), 0);
-    assert.equal(count(db, 'SELECT count(*) FROM lines'), cursor * LINES_PER_EVENT);
-    const partial = `SELECT count(*) FROM (SELECT seq FROM lines GROUP BY seq
+    assert.equal(count(db, `SELECT count(*) FROM ledger WHERE seq > ${cursor}`), 0);
+    assert.equal(count(db, 'SELECT count(*) FROM ledger'), cursor * LINES_PER_EVENT);
+    const partial = `SELECT count(*) FROM (SELECT seq FROM ledger GROUP BY seq
       HAVING count(*) != ${LINES_PER_EVENT} OR min(ordinal) != 0
         OR max(ordinal) != ${LINES_PER_EVENT - 1})`;
     assert.equal(count(db, partial), 0, 'a partial event');

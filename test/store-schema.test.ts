@@ -28,7 +28,6 @@ test('a new database gets the schema, version, application id, cursor 0', () => 
         'events',
         'line_index_cold',
         'line_index_hot',
-        'lines',
         'meta',
         'snapshot',
       ]);
@@ -118,7 +117,7 @@ test('reopen after close keeps events, lines, cursor, plan and snapshot', () => 
       const again = Store.open(file, { readonly });
       assert.equal(again.cursor(), 10);
       assert.equal([...again.eventsAfter(0)].length, 10);
-      assert.equal(again.linesAtSeq(7).length, 3);
+      assert.equal(again.orderLinesAt(7).length, 3);
       assert.equal(again.plan(), '{"name":"reference"}');
       assert.deepEqual(again.loadSnapshot(), { seq: 10, data: Buffer.from([1, 2, 3]) });
       again.close();

@@ -464,7 +464,7 @@ export class Engine {
       }
       return buffer;
     }
-    for (const row of this.store.linesAtSeq(seq)) {
+    for (const row of this.store.orderLinesAt(seq)) {
       buffer.push(
         row.seq,
         row.ordinal,

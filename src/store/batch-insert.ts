@@ -9,9 +9,11 @@
  */
 import type Database from 'better-sqlite3';
 
+import { orderLinesBytes, writeOrderLines } from '../../native-layout/index.js';
 import { assert } from '../core/assert.js';
 import type { LineColumns } from '../ledger/line-columns.js';
-import { EVENT_COLUMNS, LINE_COLUMNS, LINE_INDEX_COLUMNS, type LoggedEvent } from './schema.js';
+import { eventTypeCode } from './event-codec.js';
+import { EVENT_COLUMNS, LINE_INDEX_COLUMNS, type LoggedEvent } from './schema.js';
 
 /** Rows per multi-row statement; measured in bench/ledger-insert.bench.ts. */
 export const ROWS_PER_STATEMENT = 256;
@@ -24,14 +26,12 @@ function insertSql(table: string, columns: readonly string[], rowCount: number):
   return `INSERT INTO ${table} (${columns.join(',')}) VALUES ${rows}`;
 }
 
-/** Writes each line's (seq, ordinal, beneficiary) to `lines`, the whole line to the hot index. */
+/** Writes each line, whole, to the hot level of the line index (schema.ts). */
 export class LineInserter {
   private readonly chunk: Statement;
   private readonly single: Statement;
-  private readonly indexChunk: Statement;
-  private readonly indexSingle: Statement;
   private readonly params: number[];
-  private readonly indexParams: number[];
+  private readonly keyOrder = new BeneficiaryOrder();
 
   constructor(
     db: Database.Database,
@@ -40,27 +40,24 @@ export class LineInserter {
     assert(Number.isInteger(rowsPerStatement) && rowsPerStatement >= 1, 'rowsPerStatement >= 1');
     // SQLite's bind limit (SQLITE_MAX_VARIABLE_NUMBER) is 32766 in better-sqlite3's build.
     assert(rowsPerStatement * LINE_INDEX_COLUMNS.length <= 32766, 'too many rows per statement');
-    this.chunk = db.prepare(insertSql('lines', LINE_COLUMNS, rowsPerStatement));
-    this.single = db.prepare(insertSql('lines', LINE_COLUMNS, 1));
-    this.params = new Array<number>(rowsPerStatement * LINE_COLUMNS.length).fill(0);
-    this.indexChunk = db.prepare(insertSql('line_index_hot', LINE_INDEX_COLUMNS, rowsPerStatement));
-    this.indexSingle = db.prepare(insertSql('line_index_hot', LINE_INDEX_COLUMNS, 1));
-    this.indexParams = new Array<number>(rowsPerStatement * LINE_INDEX_COLUMNS.length).fill(0);
+    this.chunk = db.prepare(insertSql('line_index_hot', LINE_INDEX_COLUMNS, rowsPerStatement));
+    this.single = db.prepare(insertSql('line_index_hot', LINE_INDEX_COLUMNS, 1));
+    this.params = new Array<number>(rowsPerStatement * LINE_INDEX_COLUMNS.length).fill(0);
   }
 
   /** Inserts rows `0 .. lines.count-1`; the caller owns the transaction. */
   insert(lines: LineColumns): void {
+    const order = this.keyOrder.sort(lines);
     const rows = this.rowsPerStatement;
     const full = lines.count - (lines.count % rows);
-    let row = 0;
-    for (; row < full; row += rows) {
-      this.fill(lines, row);
+    let at = 0;
+    for (; at < full; at += rows) {
+      this.fill(lines, order, at);
       this.chunk.run(this.params);
-      this.indexChunk.run(this.indexParams);
     }
-    for (; row < lines.count; row++) {
-      this.single.run(lines.seq[row], lines.ordinal[row], lines.beneficiary[row]);
-      this.indexSingle.run(
+    for (; at < lines.count; at++) {
+      const row = order[at] as number;
+      this.single.run(
         lines.beneficiary[row],
         lines.seq[row],
         lines.ordinal[row],
@@ -72,36 +69,87 @@ export class LineInserter {
     }
   }
 
-  private fill(lines: LineColumns, first: number): void {
+  private fill(lines: LineColumns, order: Int32Array, first: number): void {
     const params = this.params;
-    const indexParams = this.indexParams;
     const end = first + this.rowsPerStatement;
     let at = 0;
-    let indexAt = 0;
-    for (let row = first; row < end; row++) {
+    for (let position = first; position < end; position++) {
+      const row = order[position] as number;
       // Indexed reads of typed arrays: `row < count <= capacity` was asserted by the caller.
-      const seq = lines.seq[row] as number;
-      const ordinal = lines.ordinal[row] as number;
-      const beneficiary = lines.beneficiary[row] as number;
-      params[at++] = seq;
-      params[at++] = ordinal;
-      params[at++] = beneficiary;
-      indexParams[indexAt++] = beneficiary;
-      indexParams[indexAt++] = seq;
-      indexParams[indexAt++] = ordinal;
-      indexParams[indexAt++] = lines.type[row] as number;
-      indexParams[indexAt++] = lines.level[row] as number;
-      indexParams[indexAt++] = lines.source[row] as number;
-      indexParams[indexAt++] = lines.amountCents[row] as number;
+      params[at++] = lines.beneficiary[row] as number;
+      params[at++] = lines.seq[row] as number;
+      params[at++] = lines.ordinal[row] as number;
+      params[at++] = lines.type[row] as number;
+      params[at++] = lines.level[row] as number;
+      params[at++] = lines.source[row] as number;
+      params[at++] = lines.amountCents[row] as number;
     }
   }
 }
 
-/** Events are objects already (one per event, not per line), so this one reads them. */
+/**
+ * The batch's rows in index key order (beneficiary, seq, ordinal): a stable LSD radix sort on
+ * the beneficiary (two 16-bit digits) of rows already in (seq, ordinal) order. Inserted in key
+ * order, consecutive rows land on the same or the next b-tree page, which is still in the CPU
+ * cache, instead of one random page of the hot index per row. Buffers are reused.
+ */
+class BeneficiaryOrder {
+  private order = new Int32Array(0);
+  private scratch = new Int32Array(0);
+  private readonly counts = new Int32Array(1 << 16);
+
+  sort(lines: LineColumns): Int32Array {
+    const count = lines.count;
+    if (this.order.length < count) {
+      this.order = new Int32Array(count * 2);
+      this.scratch = new Int32Array(count * 2);
+    }
+    for (let row = 0; row < count; row++) this.scratch[row] = row;
+    this.pass(lines.beneficiary, count, this.scratch, this.order, 0);
+    this.pass(lines.beneficiary, count, this.order, this.scratch, 16);
+    const sorted = this.scratch;
+    this.scratch = this.order;
+    this.order = sorted;
+    return sorted;
+  }
+
+  /** One stable counting pass on the 16-bit digit at `shift`, from `input` into `output`. */
+  private pass(
+    keys: Int32Array,
+    count: number,
+    input: Int32Array,
+    output: Int32Array,
+    shift: number,
+  ): void {
+    const counts = this.counts;
+    counts.fill(0);
+    for (let at = 0; at < count; at++) counts[(keys[input[at]!]! >>> shift) & 0xffff]!++;
+    let sum = 0;
+    for (let digit = 0; digit < counts.length; digit++) {
+      const here = counts[digit]!;
+      counts[digit] = sum;
+      sum += here;
+    }
+    for (let at = 0; at < count; at++) {
+      const row = input[at]!;
+      output[counts[(keys[row]! >>> shift) & 0xffff]!++] = row;
+    }
+  }
+}
+
+const ORDER_EVENT = eventTypeCode('order');
+
+/**
+ * Events are objects already (one per event, not per line), so this one reads them. An order's
+ * row also gets its lines as an ORDER_LINES blob (schema.ts), encoded into one reusable
+ * buffer: SQLite copies a bound blob, so the buffer is free again once a statement has run.
+ */
 export class EventInserter {
   private readonly chunk: Statement;
   private readonly single: Statement;
   private readonly params: unknown[];
+  private blobBytes = new ArrayBuffer(64 * 1024);
+  private blobView = new DataView(this.blobBytes);
 
   constructor(
     db: Database.Database,
@@ -112,12 +160,18 @@ export class EventInserter {
     this.params = new Array<unknown>(rowsPerStatement * EVENT_COLUMNS.length).fill(null);
   }
 
-  insert(events: readonly LoggedEvent[]): void {
+  /**
+   * `lines` are the batch's lines in (seq, ordinal) order, as `commitBatch` asserted; each
+   * order event's own lines go into its row.
+   */
+  insert(events: readonly LoggedEvent[], lines: LineColumns): void {
     const rows = this.rowsPerStatement;
     const full = events.length - (events.length % rows);
+    let line = 0;
     let index = 0;
     for (; index < full; index += rows) {
       let at = 0;
+      let blobAt = 0;
       for (let row = index; row < index + rows; row++) {
         const event = events[row] as LoggedEvent;
         this.params[at++] = event.seq;
@@ -126,12 +180,63 @@ export class EventInserter {
         this.params[at++] = event.at;
         this.params[at++] = event.outcome;
         this.params[at++] = event.body;
+        line = skipLinesBefore(lines, line, event.seq);
+        const count = linesAt(lines, line, event.seq);
+        const blob = this.orderLines(event, lines, line, count, blobAt);
+        this.params[at++] = blob;
+        if (blob !== null && blob.buffer === this.blobBytes) blobAt += blob.byteLength;
+        line += count;
       }
       this.chunk.run(this.params);
     }
     for (; index < events.length; index++) {
       const event = events[index] as LoggedEvent;
-      this.single.run(event.seq, event.id, event.type, event.at, event.outcome, event.body);
+      line = skipLinesBefore(lines, line, event.seq);
+      const count = linesAt(lines, line, event.seq);
+      const blob = this.orderLines(event, lines, line, count, 0);
+      this.single.run(event.seq, event.id, event.type, event.at, event.outcome, event.body, blob);
+      line += count;
     }
   }
+
+  /** The ORDER_LINES blob of an order's `count` lines from row `from`, or null. */
+  private orderLines(
+    event: LoggedEvent,
+    lines: LineColumns,
+    from: number,
+    count: number,
+    blobAt: number,
+  ): Buffer | null {
+    if (event.type !== ORDER_EVENT || count === 0) return null;
+    const bytes = orderLinesBytes(count);
+    if (blobAt + bytes > this.blobBytes.byteLength) {
+      // Only between statements (blobAt 0) may the buffer be replaced: blobs of the current
+      // statement's rows live in it until it runs.
+      if (blobAt !== 0) return this.orderLinesCopy(lines, from, count);
+      this.blobBytes = new ArrayBuffer(2 * bytes);
+      this.blobView = new DataView(this.blobBytes);
+    }
+    writeOrderLines(this.blobView, blobAt, lines, from, count);
+    return Buffer.from(this.blobBytes, blobAt, bytes);
+  }
+
+  /** A blob in its own buffer, for the rare statement whose blobs outgrow the shared one. */
+  private orderLinesCopy(lines: LineColumns, from: number, count: number): Buffer {
+    const bytes = new ArrayBuffer(orderLinesBytes(count));
+    writeOrderLines(new DataView(bytes), 0, lines, from, count);
+    return Buffer.from(bytes);
+  }
+}
+
+/** The first row at or after `row` whose seq is at least `seq`. */
+function skipLinesBefore(lines: LineColumns, row: number, seq: number): number {
+  while (row < lines.count && (lines.seq[row] as number) < seq) row++;
+  return row;
+}
+
+/** How many rows from `row` on have this seq. */
+function linesAt(lines: LineColumns, row: number, seq: number): number {
+  let end = row;
+  while (end < lines.count && lines.seq[end] === seq) end++;
+  return end - row;
 }

@@ -12,18 +12,20 @@
  *   index on `id` is the duplicate check after a restart. `body` is the msgpack-encoded
  *   normalized event (see event-codec.ts): replay needs every field, and a blob keeps the
  *   table one shape for six event types.
- * - The ledger is two structures. `lines` (seq, ordinal, beneficiary), clustered on
- *   (seq, ordinal) WITHOUT ROWID, answers "the lines of the event at seq S" (a refund's
- *   reversal) with one range scan; appends go to its right edge. Every other column of a line
- *   (type, level, source, amount) lives only in the line index below, which is keyed for the
- *   reads that matter: a distributor's newest lines, and per distributor sums. So "my last 50
- *   lines" is two bounded range scans that already hold every column, with no lookup per
- *   line, and a line is still written once in full (the narrow `lines` row is ~10 bytes).
- *   There is no order id column: it is derived from the event at the line's seq
- *   (ledger-query.ts), which saves ~10-70 bytes a line. There are no CHECK constraints
- *   either: they would run per row on the write path; `commitBatch` asserts the same
- *   invariants once per line in JS before anything is written. The view `ledger` joins the
- *   two back into whole lines, for exports and tests.
+ * - The ledger is the line index below: one row per line, keyed for the reads that matter (a
+ *   distributor's newest lines, per distributor sums) and holding every column of the line
+ *   (type, level, source, amount), so "my last 50 lines" is two bounded range scans with no
+ *   lookup per line. A line is written once, as one row. There is no order id column: it is
+ *   derived from the event at the line's seq (ledger-query.ts), which saves ~10-70 bytes a
+ *   line. There are no CHECK constraints either: they would run per row on the write path;
+ *   `commitBatch` asserts the same invariants once per line in JS before anything is written.
+ *   The view `ledger` is both index levels, for exports, tests and operators.
+ * - A refund reverses the lines of one order (SPEC 3.3), so an order's row of `events` also
+ *   carries its lines, `lines`, an ORDER_LINES blob (native-layout/order-lines.ts; NULL for
+ *   every other event and for an order that paid nothing). Schema v3 kept a second table,
+ *   `lines` (seq, ordinal, beneficiary), clustered by seq for this lookup: a second b-tree row
+ *   per line that cost the commit thread about a third of its time; the blob is a few bytes
+ *   more in a row that is written anyway.
  * - The line index is kept as two WITHOUT ROWID tables on (beneficiary, seq, ordinal) rather
  *   than one. One big index takes a random b-tree insert per line, and every commit then
  *   rewrites every page it touched: at 15M lines that is tens of thousands of 4 KiB pages per
@@ -44,7 +46,7 @@
  */
 
 /** Bump on any change to the DDL below; `Store.open` refuses a file with another version. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Entries the hot index holds before a sweep starts moving it into the cold one. */
 export const HOT_INDEX_LINES_MAX = 1_000_000;
@@ -57,9 +59,6 @@ export const APPLICATION_ID = 0x55504c4e; // 'UPLN'
 export const META_SCHEMA_VERSION = 'schema_version';
 export const META_CURSOR = 'cursor';
 export const META_PLAN = 'plan';
-
-/** Column order of `lines` as the multi-row insert binds it. */
-export const LINE_COLUMNS = ['seq', 'ordinal', 'beneficiary'] as const;
 
 /** Column order of the line index tables as the multi-row insert binds it. */
 export const LINE_INDEX_COLUMNS = [
@@ -74,21 +73,13 @@ export const LINE_INDEX_COLUMNS = [
 
 /**
  * The two levels of the line index are one table definition under two names: the view
- * `line_index` and every sweep move rows between them column for column.
+ * `ledger` and every sweep move rows between them column for column.
  */
 function lineIndexLevelSql(table: string): string {
   return `CREATE TABLE ${table} (
   ${LINE_INDEX_COLUMNS.map((column) => `${column} INTEGER NOT NULL`).join(',\n  ')},
   PRIMARY KEY (beneficiary, seq, ordinal)
 ) STRICT, WITHOUT ROWID;`;
-}
-
-/** Whole lines of one index level: `lines` gives the beneficiary's key, the level the rest. */
-function ledgerArmSql(table: string): string {
-  return `SELECT l.seq AS seq, l.ordinal AS ordinal, l.beneficiary AS beneficiary, i.type AS type,
-    i.level AS level, i.source AS source, i.amount AS amount
-  FROM lines AS l JOIN ${table} AS i
-    ON i.beneficiary = l.beneficiary AND i.seq = l.seq AND i.ordinal = l.ordinal`;
 }
 
 export const SCHEMA_SQL = `
@@ -103,27 +94,16 @@ CREATE TABLE events (
   type INTEGER NOT NULL,
   at INTEGER NOT NULL,
   outcome INTEGER NOT NULL,
-  body BLOB NOT NULL
+  body BLOB NOT NULL,
+  lines BLOB
 ) STRICT;
-
-CREATE TABLE lines (
-  seq INTEGER NOT NULL,
-  ordinal INTEGER NOT NULL,
-  beneficiary INTEGER NOT NULL,
-  PRIMARY KEY (seq, ordinal)
-) STRICT, WITHOUT ROWID;
 
 ${lineIndexLevelSql('line_index_hot')}
 
 ${lineIndexLevelSql('line_index_cold')}
 
-CREATE VIEW line_index AS
-  SELECT * FROM line_index_hot UNION ALL SELECT * FROM line_index_cold;
-
 CREATE VIEW ledger AS
-  ${ledgerArmSql('line_index_hot')}
-  UNION ALL
-  ${ledgerArmSql('line_index_cold')};
+  SELECT * FROM line_index_hot UNION ALL SELECT * FROM line_index_cold;
 
 CREATE TABLE snapshot (
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -156,9 +136,9 @@ INSERT INTO line_index_cold (${LINE_INDEX_COLUMNS.join(', ')})
 DELETE FROM line_index_hot;`;
 
 /** Column order of `events` as the multi-row insert binds it. */
-export const EVENT_COLUMNS = ['seq', 'id', 'type', 'at', 'outcome', 'body'] as const;
+export const EVENT_COLUMNS = ['seq', 'id', 'type', 'at', 'outcome', 'body', 'lines'] as const;
 
-/** A row of `lines` as SELECTed with `amount AS amountCents`. */
+/** A whole line, as the `ledger` view gives it with `amount AS amountCents`. */
 export interface LineRow {
   readonly seq: number;
   readonly ordinal: number;

@@ -9,7 +9,7 @@
  *
  * One connection, one writer: better-sqlite3 is synchronous, so the store is used from one
  * thread. While an iterator from `eventsAfter`/`earningsByDistributor` is open the connection
- * may run other reads (`linesAtSeq`, `findEvent`) but not writes (better-sqlite3 throws
+ * may run other reads (`orderLinesAt`, `findEvent`) but not writes (better-sqlite3 throws
  * "connection is busy"): finish replay before the first `commitBatch`.
  */
 import Database from 'better-sqlite3';
@@ -21,7 +21,9 @@ import { RULE_REASONS } from '../events/reasons.js';
 import { ID_LENGTH_MAX } from '../events/validate.js';
 import { LINE_TYPES, lineTypeCode, type EarningType, type Line } from '../ledger/line.js';
 import type { LineColumns } from '../ledger/line-columns.js';
+import { readOrderLines } from '../../native-layout/index.js';
 import { EventInserter, LineInserter } from './batch-insert.js';
+import { eventTypeCode } from './event-codec.js';
 import {
   EARNINGS_OF_SQL,
   EARNINGS_SQL,
@@ -109,6 +111,7 @@ export const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 export const RECENT_LINES_LIMIT_MAX = 1_000;
 
 const WITHDRAWAL = lineTypeCode('withdrawal');
+const ORDER_EVENT = eventTypeCode('order');
 
 type Db = Database.Database;
 
@@ -127,7 +130,7 @@ interface Readers {
   readonly eventsAfter: Database.Statement<[number], LoggedEvent>;
   readonly eventAt: Database.Statement<[number], LoggedEvent>;
   readonly findEvent: Database.Statement<[string], { seq: number; outcome: number }>;
-  readonly linesAtSeq: Database.Statement<[number], LineRow>;
+  readonly orderLines: Database.Statement<[number], { type: number; lines: Buffer | null }>;
   readonly recentLines: RecentLinesStatement;
   readonly earnings: Database.Statement<[], EarningsRow>;
   readonly earningsOf: EarningsOfStatement;
@@ -218,15 +221,21 @@ export class Store {
     return this.readers.findEvent.get(id);
   }
 
-  /** The lines written at `seq`, in ordinal order (what a refund reverses). */
-  linesAtSeq(seq: number): LineRow[] {
-    assertSafeInteger(seq, 'linesAtSeq seq');
-    const rows = this.readers.linesAtSeq.all(seq);
-    for (const [index, row] of rows.entries()) {
-      assert(row.ordinal === index, `lines at seq ${seq} have an ordinal gap at ${index}`);
-      assertSafeInteger(row.amountCents, 'line amount');
-    }
-    return rows;
+  /**
+   * The lines the committed order at `seq` wrote, in ordinal order (what a refund reverses),
+   * from the order's own row of the log; [] for an order that paid nothing. Asserts `seq` is
+   * a logged order: nothing else is ever reversed.
+   */
+  orderLinesAt(seq: number): LineRow[] {
+    assertSafeInteger(seq, 'orderLinesAt seq');
+    const row = this.readers.orderLines.get(seq);
+    assert(row !== undefined, `no event at seq ${seq}`);
+    assert(row.type === ORDER_EVENT, `event ${seq} is not an order`);
+    if (row.lines === null) return [];
+    return readOrderLines(row.lines).map((line, ordinal) => {
+      assertSafeInteger(line.amountCents, 'line amount');
+      return { seq, ordinal, ...line };
+    });
   }
 
   /**
@@ -401,11 +410,7 @@ function prepareReaders(db: Db): Readers {
     ),
     eventAt: db.prepare('SELECT seq, id, type, at, outcome, body FROM events WHERE seq = ?'),
     findEvent: db.prepare('SELECT seq, outcome FROM events WHERE id = ?'),
-    // Each line's beneficiary comes from `lines`, the rest from its index entry (schema.ts).
-    linesAtSeq: db.prepare(
-      `SELECT seq, ordinal, beneficiary, type, level, source, amount AS amountCents
-       FROM ledger WHERE seq = ? ORDER BY ordinal`,
-    ),
+    orderLines: db.prepare('SELECT type, lines FROM events WHERE seq = ?'),
     recentLines: db.prepare(RECENT_LINES_SQL),
     earnings: db.prepare(EARNINGS_SQL),
     earningsOf: db.prepare(EARNINGS_OF_SQL),
@@ -440,7 +445,7 @@ function prepareWriter(db: Db, readers: Readers, merge: HotIndexMerge): Writer {
   };
   const transaction = db.transaction(
     (batch: readonly LoggedEvent[], columns: LineColumns, cursor: number, from: number | null) => {
-      events.insert(batch);
+      events.insert(batch, columns);
       lines.insert(columns);
       // Twice the batch's own lines per commit: the sweep outruns what arrives, and a commit's
       // extra work stays proportional to its size, never a stall of the whole hot index.

@@ -70,16 +70,16 @@ export function assertLogInvariants(dbFile: string, label: string): number {
     assert.ok(cursor !== null && Number.isSafeInteger(cursor), `${label}: cursor ${cursor}`);
     assert.equal(scalar(db, 'SELECT max(seq) FROM events') ?? 0, cursor, `${label}: max(seq)`);
     assert.equal(scalar(db, 'SELECT count(*) FROM events'), cursor, `${label}: log has a gap`);
-    const past = scalar(db, `SELECT count(*) FROM lines WHERE seq > ${cursor}`);
+    const past = scalar(db, `SELECT count(*) FROM ledger WHERE seq > ${cursor}`);
     assert.equal(past, 0, `${label}: lines past the cursor ${cursor}`);
     const orphans = scalar(
       db,
-      'SELECT count(*) FROM lines WHERE seq NOT IN (SELECT seq FROM events)',
+      'SELECT count(*) FROM ledger WHERE seq NOT IN (SELECT seq FROM events)',
     );
     assert.equal(orphans, 0, `${label}: lines without a logged event`);
     const holes = scalar(
       db,
-      `SELECT count(*) FROM (SELECT seq FROM lines GROUP BY seq
+      `SELECT count(*) FROM (SELECT seq FROM ledger GROUP BY seq
          HAVING min(ordinal) != 0 OR max(ordinal) != count(*) - 1)`,
     );
     assert.equal(holes, 0, `${label}: an event with partial lines`);
