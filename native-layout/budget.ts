@@ -3,7 +3,7 @@
  * table between GENERATED markers and a test checks it is fresh; another test holds the total
  * to the product target.
  */
-import { DISTRIBUTORS, ID_INDEX, ID_INDEX_SLOTS_PER_ID_MIN } from './layouts.js';
+import { DISTRIBUTORS, ID_INDEX, ID_INDEX_POSITIONS_PER_ROW } from './layouts.js';
 import { ELEMENT_BYTES } from './schema.js';
 import type { TableDef, TableFields } from './schema.js';
 
@@ -27,19 +27,20 @@ function tableRows<F extends TableFields>(table: TableDef<F>, rowsPerDistributor
 }
 
 /**
- * Every field's bytes per distributor. The id index counts at its worst load for a full
- * distributor table in lockstep (idIndexCapacityFor): 2 positions per distributor.
+ * Every field's bytes per distributor. The id index counts as it goes with a power-of-two
+ * distributor table (growth keeps one): 2 positions per distributor (idIndexCapacityFor). A
+ * configured capacity c gets nextPowerOfTwo(4c/3) positions, 1.33 to 2.67 per row.
  */
 export function budgetRows(): readonly BudgetRow[] {
   return [
     ...tableRows(DISTRIBUTORS, 1),
     { what: `${DISTRIBUTORS.name} row`, type: '', bytes: DISTRIBUTORS.bytesPerRow },
-    ...tableRows(ID_INDEX, ID_INDEX_SLOTS_PER_ID_MIN),
+    ...tableRows(ID_INDEX, ID_INDEX_POSITIONS_PER_ROW),
   ];
 }
 
 export function sharedBytesPerDistributor(): number {
-  return DISTRIBUTORS.bytesPerRow + ID_INDEX.bytesPerRow * ID_INDEX_SLOTS_PER_ID_MIN;
+  return DISTRIBUTORS.bytesPerRow + ID_INDEX.bytesPerRow * ID_INDEX_POSITIONS_PER_ROW;
 }
 
 export const BUDGET_BEGIN =

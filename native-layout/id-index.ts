@@ -7,7 +7,7 @@
  *   values |-1 |  0 |-1 |  2 | 1 |-1 | ...   slot of the id in the same position
  *            ^ home = fmix32(id) & mask; collisions probe linearly to the next position
  *
- * Capacity is a power of two and the load factor stays <= 1/2, so a probe always reaches an
+ * Capacity is a power of two and the load factor stays <= 3/4, so a probe always reaches an
  * empty key and the expected probe length stays short. Nothing is ever deleted (distributors
  * are terminated, not removed), so there are no tombstones.
  *
@@ -24,7 +24,7 @@ import {
   ID_INDEX,
   ID_INDEX_CAPACITY_MIN,
   ID_INDEX_EMPTY_KEY,
-  ID_INDEX_SLOTS_PER_ID_MIN,
+  idIndexSizeMax,
 } from './layouts.js';
 import { isPowerOfTwo, SLOT_NONE } from './schema.js';
 import type { TableHandle, TableShare } from './table.js';
@@ -100,7 +100,7 @@ export class IdIndex {
       }
       size++;
     }
-    assert(size * ID_INDEX_SLOTS_PER_ID_MIN <= handle.capacity, 'id index above load 1/2');
+    assert(size <= idIndexSizeMax(handle.capacity), 'id index above load 3/4');
     return new IdIndex(handle, false, size);
   }
 
@@ -125,9 +125,9 @@ export class IdIndex {
     return this.#size;
   }
 
-  /** The most ids this capacity holds at load 1/2; `set` beyond it is a bug: grow first. */
+  /** The most ids this capacity holds at load 3/4; `set` beyond it is a bug: grow first. */
   get sizeMax(): number {
-    return this.handle.capacity / ID_INDEX_SLOTS_PER_ID_MIN;
+    return idIndexSizeMax(this.handle.capacity);
   }
 
   /** The slot of `id`, or -1 (SLOT_NONE) if absent. Allocates nothing. */
@@ -136,7 +136,7 @@ export class IdIndex {
     const keys = this.#keys;
     const mask = this.#mask;
     let position = hashId(id) & mask;
-    // Terminates: load <= 1/2 guarantees an empty key on every probe path.
+    // Terminates: load <= 3/4 guarantees an empty key on every probe path.
     for (;;) {
       const key = keys[position];
       if (key === id) return this.#values[position] ?? SLOT_NONE;

@@ -23,7 +23,13 @@
  */
 import { assert, AssertionError } from '../src/core/assert.js';
 import { UplineError } from '../src/core/errors.js';
-import { DISTRIBUTORS, ID_INDEX, LAYOUT_VERSION, SNAPSHOT_MAGIC } from './layouts.js';
+import {
+  DISTRIBUTORS,
+  ID_INDEX,
+  LAYOUT_VERSION,
+  SNAPSHOT_MAGIC,
+  idIndexSizeMax,
+} from './layouts.js';
 import type { TableDef, TableFields } from './schema.js';
 import {
   alignUp,
@@ -203,8 +209,9 @@ function checkInfo(info: SnapshotFileInfo, fail: (message: string) => never): vo
   }
   if (info.distributorCount > info.distributorCapacity) fail('distributorCount > capacity');
   if (!isPowerOfTwo(info.idIndexCapacity)) fail(`idIndexCapacity ${info.idIndexCapacity}`);
-  // The id index keeps load <= 1/2.
-  if (info.distributorCount * 2 > info.idIndexCapacity) fail('idIndexCapacity too small');
+  if (info.distributorCount > idIndexSizeMax(info.idIndexCapacity)) {
+    fail('idIndexCapacity too small'); // the id index keeps load <= 3/4
+  }
   checkStringIds('eventIds', info.eventIdCapacity, info.eventIdCount, fail);
   checkStringIds('orderIds', info.orderIdCapacity, info.orderCount, fail);
   // Every id taken was taken by a sequenced event.

@@ -17,6 +17,7 @@ import {
   SNAPSHOT_HEADER,
   SNAPSHOT_LAYOUT_HASH,
   SNAPSHOT_MAGIC,
+  idIndexSizeMax,
 } from './layouts.js';
 import {
   alignUp,
@@ -65,8 +66,8 @@ function checkInfo(info: SnapshotHeaderInfo, fail: (message: string) => never): 
   }
   if (distributorCount > distributorCapacity) fail('distributorCount > distributorCapacity');
   if (!isPowerOfTwo(idIndexCapacity)) fail(`idIndexCapacity ${idIndexCapacity}`);
-  // The index keeps load <= 1/2, so a file that breaks it was not written by upline.
-  if (distributorCount * 2 > idIndexCapacity) fail('idIndexCapacity < 2 * distributorCount');
+  // The index keeps load <= 3/4, so a file that breaks it was not written by upline.
+  if (distributorCount > idIndexSizeMax(idIndexCapacity)) fail('idIndexCapacity too small');
   if (!Number.isSafeInteger(lastSeq) || lastSeq < 0) fail(`lastSeq ${lastSeq}`);
   if (!Number.isInteger(period) || period < 0) fail(`period ${period}`);
 }

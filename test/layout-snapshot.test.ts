@@ -101,7 +101,7 @@ describe('snapshot header', () => {
   it('will not encode a header that breaks its own invariants', () => {
     const bad = { ...info, distributorCount: 9 };
     assert.throws(() => encodeSnapshotHeader(bad), { name: 'AssertionError' });
-    assert.throws(() => encodeSnapshotHeader({ ...info, idIndexCapacity: 4 }), {
+    assert.throws(() => encodeSnapshotHeader({ ...info, idIndexCapacity: 2 }), {
       name: 'AssertionError',
     });
   });

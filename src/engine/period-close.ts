@@ -42,21 +42,35 @@ export class PeriodClose {
     const state = this.state;
     const plan = state.plan;
     const count = state.count;
-    this.ensureCapacity(count);
-    this.fillSlotsInIdOrder();
-    if (plan.binary) this.addPeriodLegVolume();
-    const figures = this.figures(atMs);
-    await this.closeRows(figures);
-    this.layOutLines(seq, lines);
-    this.reset();
+    this.allocate(count);
+    try {
+      this.fillSlotsInIdOrder();
+      if (plan.binary) this.addPeriodLegVolume();
+      const figures = this.figures(atMs);
+      await this.closeRows(figures);
+      this.layOutLines(seq, lines);
+      this.reset();
+    } finally {
+      this.release();
+    }
   }
 
-  private ensureCapacity(count: number): void {
+  /**
+   * Exactly this close's rows, released after it: a close comes once a period, and at 10M
+   * distributors these tables are ~600 MB that a network would otherwise hold between closes.
+   */
+  private allocate(count: number): void {
     const generations = Math.max(1, this.state.plan.matchingGenerationCount);
-    if (this.rows.capacity < count) this.rows = createTable(CLOSE_ROWS, count * 2);
-    if (this.matches.capacity < count * generations) {
-      this.matches = createTable(CLOSE_MATCHES, count * 2 * generations);
-    }
+    const rows = Math.max(1, count);
+    this.rows = createTable(CLOSE_ROWS, rows);
+    this.matches = createTable(CLOSE_MATCHES, rows * generations);
+    this.legCv = new Float64Array(this.state.plan.binary ? rows : 0);
+  }
+
+  private release(): void {
+    this.rows = createTable(CLOSE_ROWS, 1);
+    this.matches = createTable(CLOSE_MATCHES, 1);
+    this.legCv = new Float64Array(0);
   }
 
   /** Slots sorted by external id: a native numeric sort of the ids, then index lookups. */
@@ -141,9 +155,8 @@ export class PeriodClose {
     const d = state.d;
     const orders = state.orders.rows;
     const orderCount = state.orders.count;
-    if (this.legCv.length < state.count) this.legCv = new Float64Array(state.count * 2);
     const legCv = this.legCv;
-    legCv.fill(0, 0, state.count);
+    assert(legCv.length >= state.count, 'leg volume sums sized for this close');
     for (let row = state.periodFirstOrderRow; row < orderCount; row++) {
       assert(orders.period[row] === state.period, 'order of another period in the period tail');
       if (orders.refunded[row] === 1) continue;

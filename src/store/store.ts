@@ -95,7 +95,13 @@ export interface StoreSettings {
   readonly busyTimeoutMs: number;
 }
 
-export const CACHE_SIZE_MIB_DEFAULT = 256;
+/**
+ * The writer's page cache. It must hold the hot line index (at most HOT_INDEX_LINES_MAX
+ * entries, ~35 MiB) and the upper levels of the cold one; anything else it would keep is in
+ * the OS page cache anyway. 256 MiB (schema v3) was resident memory the 10M-distributor
+ * budget could not spare, for no measured gain in replay.
+ */
+export const CACHE_SIZE_MIB_DEFAULT = 64;
 export const BUSY_TIMEOUT_MS_DEFAULT = 5_000;
 /**
  * Pages in the WAL before a commit also checkpoints it into the main file (256 MiB). Random
