@@ -13,6 +13,12 @@ export interface CompiledPlan {
   readonly rankPv: Float64Array;
   readonly rankGv: Float64Array;
   readonly rankLegs: Float64Array;
+  /**
+   * Index r: the least gv any rank above r asks for (Infinity above the top rank). An
+   * ancestor whose gv is below it cannot move up from r, whatever its pv and legs: the
+   * sponsor-line walk of every order skips it without reading them (sequencer.ts).
+   */
+  readonly rankGvToRise: Float64Array;
   readonly rankLevelsPaid: Int32Array;
   readonly rankBinaryCapCents: Float64Array;
   readonly rankBonusCents: Float64Array;
@@ -61,6 +67,9 @@ export function compilePlan(plan: Plan): CompiledPlan {
     rankPv: Float64Array.from(ranks, (rank) => rank.pv),
     rankGv: Float64Array.from(ranks, (rank) => rank.gv),
     rankLegs: Float64Array.from(ranks, (rank) => rank.legs),
+    rankGvToRise: Float64Array.from(ranks, (_, rank) =>
+      Math.min(Infinity, ...ranks.slice(rank + 1).map((above) => above.gv)),
+    ),
     rankLevelsPaid: Int32Array.from(ranks, (rank) => Math.min(rank.unilevelLevels, levels.length)),
     rankBinaryCapCents: Float64Array.from(ranks, (rank) => rank.binaryCapCents),
     rankBonusCents: Float64Array.from(ranks, (rank) => rank.advancementBonusCents),
