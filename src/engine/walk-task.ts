@@ -72,17 +72,12 @@ export class WalkViewCache {
 
   constructor(private readonly plan: CompiledPlan) {}
 
-  /**
-   * A close's row tables are attached per task, never cached: the sequencer frees them after
-   * each close (period-close.ts), and a cached view here would keep them alive (hundreds of
-   * MB at 10M distributors) until the next close. A close runs one task per thread.
-   */
   closeContextFor(task: CloseTask): CloseContext {
     return {
       plan: this.plan,
       distributors: this.views(DISTRIBUTORS, task.distributors),
-      rows: attachShared(CLOSE_ROWS, task.rows).views,
-      matches: attachShared(CLOSE_MATCHES, task.matches).views,
+      rows: this.views(CLOSE_ROWS, task.rows),
+      matches: this.views(CLOSE_MATCHES, task.matches),
     };
   }
 
