@@ -56,12 +56,3 @@ export const CLOSE_ROWS = defineTable('closeRows', BATCH_LAYOUT_VERSION, {
   binaryCents: f64,
   poolCents: f64,
 });
-
-/**
- * Matching on the binary lines of a close: row `i * G + g` (G = the plan's generations) is
- * generation g + 1 of close row i's binary line; beneficiary -1 = no line.
- */
-export const CLOSE_MATCHES = defineTable('closeMatches', BATCH_LAYOUT_VERSION, {
-  beneficiary: column('i32', -1),
-  amountCents: f64,
-});

@@ -1,22 +1,21 @@
-import { CLOSE_MATCHES, CLOSE_ROWS } from '../../native-layout/batch-layouts.js';
+import { CLOSE_ROWS } from '../../native-layout/batch-layouts.js';
 import type { TableViews } from '../../native-layout/schema.js';
 import { applyBps, shareOf } from '../core/money.js';
 import { lineTypeCode } from '../ledger/line.js';
 import { promote, type CompiledPlan } from './compiled-plan.js';
 import { FLAG_TERMINATED, isActiveSlot, type DistributorViews } from './distributor-views.js';
+import type { LineBuffer } from './line-buffer.js';
 
 const BINARY = lineTypeCode('binary');
 const MATCHING = lineTypeCode('matching');
 const POOL = lineTypeCode('pool');
 
 export type CloseRows = TableViews<typeof CLOSE_ROWS.fields>;
-export type CloseMatches = TableViews<typeof CLOSE_MATCHES.fields>;
 
 export interface CloseContext {
   readonly plan: CompiledPlan;
   readonly distributors: DistributorViews;
   readonly rows: CloseRows;
-  readonly matches: CloseMatches;
 }
 
 /** What every range of one close shares: computed once, serially, before the ranges run. */
@@ -28,16 +27,15 @@ export interface CloseFigures {
 }
 
 /**
- * The per-distributor part of a period close (SPEC 3.6 steps 1-3) for close rows
- * [from, to): binary pairing (which consumes this distributor's own leg volume), matching on
- * that binary line, and the pool share. Each row depends only on its own distributor's legs
- * and on state nobody writes during a close (activity, ranks, sponsors), so ranges run in
- * parallel on any number of threads and give the same rows; the sequencer then lays the rows
- * out as lines in SPEC order. Allocates nothing.
+ * The per-distributor part of a period close (SPEC 3.6 steps 1 and 3) for close rows
+ * [from, to): binary pairing (which consumes this distributor's own leg volume) and the pool
+ * share. Each row depends only on its own distributor's legs and on state nobody writes during
+ * a close (activity, ranks, sponsors), so ranges run in parallel on any number of threads and
+ * give the same rows; the sequencer then lays the rows out as lines in SPEC order, with the
+ * matching on each binary line (matchBinaryLine). Allocates nothing.
  */
 export function closeRange(ctx: CloseContext, figures: CloseFigures, from: number, to: number) {
   const { plan, distributors: d, rows } = ctx;
-  const generations = plan.matchingGenerationCount;
   for (let row = from; row < to; row++) {
     const slot = rows.slot[row]!;
     let binary = 0;
@@ -52,34 +50,34 @@ export function closeRange(ctx: CloseContext, figures: CloseFigures, from: numbe
       }
     }
     rows.binaryCents[row] = binary;
-    matchBinaryLine(ctx, figures.atMs, row * generations, slot, binary);
     rows.poolCents[row] = poolLine(plan, d, figures, slot);
   }
 }
 
-/** SPEC 3.6 step 2 (3.2 step 7's rules) for one binary line; literal sponsors, no compression. */
-function matchBinaryLine(
-  ctx: CloseContext,
-  atMs: number,
-  base: number,
+/**
+ * SPEC 3.6 step 2 (3.2 step 7's rules) for one binary line; literal sponsors, no compression.
+ * Run by the sequencer while it lays out lines: a match is two sponsor lookups, and a table of
+ * matches per row (what the workers used to fill) held ~270 MB at 10M distributors.
+ */
+export function matchBinaryLine(
+  plan: CompiledPlan,
+  d: DistributorViews,
+  at: { readonly seq: number; readonly atMs: number },
   earner: number,
   earned: number,
-) {
-  const { plan, distributors: d, matches } = ctx;
+  lines: LineBuffer,
+): void {
   let generationSlot = earned > 0 ? d.sponsor[earner]! : -1;
   for (let generation = 0; generation < plan.matchingGenerationCount; generation++) {
-    matches.beneficiary[base + generation] = -1;
-    matches.amountCents[base + generation] = 0;
-    if (generationSlot === -1) continue;
+    if (generationSlot === -1) return;
     const qualified =
       isActiveSlot(d, plan.activePv, generationSlot) &&
       d.paidRank[generationSlot]! >= plan.matchingMinPaidRank[generation]!;
     if (qualified) {
-      const amount = promote(plan, MATCHING, atMs, applyBps(earned, plan.matchingBps[generation]!));
-      if (amount > 0) {
-        matches.beneficiary[base + generation] = generationSlot;
-        matches.amountCents[base + generation] = amount;
-      }
+      const bps = plan.matchingBps[generation]!;
+      const amount = promote(plan, MATCHING, at.atMs, applyBps(earned, bps));
+      if (amount > 0)
+        lines.push(at.seq, 0, generationSlot, MATCHING, generation + 1, earner, amount);
     }
     generationSlot = d.sponsor[generationSlot]!;
   }

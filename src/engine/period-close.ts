@@ -1,16 +1,21 @@
-import { CLOSE_MATCHES, CLOSE_ROWS } from '../../native-layout/batch-layouts.js';
+import { CLOSE_ROWS } from '../../native-layout/batch-layouts.js';
 import { createTable, shareTable, type TableHandle } from '../../native-layout/table.js';
 import { assert } from '../core/assert.js';
 import { applyBps } from '../core/money.js';
 import { lineTypeCode } from '../ledger/line.js';
-import { closeRange, poolShares, type CloseContext, type CloseFigures } from './close-kernel.js';
+import {
+  closeRange,
+  matchBinaryLine,
+  poolShares,
+  type CloseContext,
+  type CloseFigures,
+} from './close-kernel.js';
 import { runInRanges, type CloseTask } from './walk-task.js';
 import { FLAG_PLACED, FLAG_PLACED_RIGHT } from './distributor-views.js';
 import type { LineBuffer } from './line-buffer.js';
 import type { EngineState } from './state.js';
 
 const BINARY = lineTypeCode('binary');
-const MATCHING = lineTypeCode('matching');
 const POOL = lineTypeCode('pool');
 
 /** Fewest close rows worth a task of their own: below it the task's overhead dominates. */
@@ -28,9 +33,7 @@ export type CloseRunner = ((task: CloseTask) => Promise<number>) | null;
  * binary in id order, matching on each binary line, pool in id order. Then the reset.
  */
 export class PeriodClose {
-  private legCv = new Float64Array(0);
   private rows: TableHandle<typeof CLOSE_ROWS.fields> = createTable(CLOSE_ROWS, 1);
-  private matches: TableHandle<typeof CLOSE_MATCHES.fields> = createTable(CLOSE_MATCHES, 1);
 
   constructor(
     private readonly state: EngineState,
@@ -41,29 +44,24 @@ export class PeriodClose {
   async run(seq: number, atMs: number, lines: LineBuffer): Promise<void> {
     const state = this.state;
     const plan = state.plan;
-    const count = state.count;
-    this.ensureCapacity(count);
+    this.ensureCapacity(state.count);
     this.fillSlotsInIdOrder();
     if (plan.binary) this.addPeriodLegVolume();
     const figures = this.figures(atMs);
     await this.closeRows(figures);
-    this.layOutLines(seq, lines);
+    this.layOutLines(seq, atMs, lines);
     this.reset();
   }
 
   /**
-   * The row tables are kept from close to close (a close comes once a period), grown with an
-   * eighth of headroom rather than doubled: at 10M distributors they are ~440 MB, and doubled
-   * they held ~880. Freeing them after each close does not return the memory: the walk
-   * workers' views keep a SharedArrayBuffer alive until those threads collect garbage, which
-   * idle workers do not do, so a fresh allocation per close only stacks up.
+   * The row table is kept from close to close (a close comes once a period), grown with an
+   * eighth of headroom rather than doubled: 20 bytes per distributor. Freeing it
+   * after each close would not return the memory: the walk workers' views keep a
+   * SharedArrayBuffer alive until those threads collect garbage, which idle workers do not.
    */
   private ensureCapacity(count: number): void {
-    const generations = Math.max(1, this.state.plan.matchingGenerationCount);
-    const rows = Math.max(1, count + (count >>> 3));
-    if (this.rows.capacity < count) this.rows = createTable(CLOSE_ROWS, rows);
-    if (this.matches.capacity < count * generations) {
-      this.matches = createTable(CLOSE_MATCHES, rows * generations);
+    if (this.rows.capacity < count) {
+      this.rows = createTable(CLOSE_ROWS, Math.max(1, count + (count >>> 3)));
     }
   }
 
@@ -95,7 +93,6 @@ export class PeriodClose {
     const shared = {
       distributors: shareTable(this.state.distributors),
       rows: shareTable(this.rows),
-      matches: shareTable(this.matches),
     };
     const runner = this.runner;
     await runInRanges(count, taskCount, (fromRow, toRow) =>
@@ -109,29 +106,22 @@ export class PeriodClose {
       plan: state.plan,
       distributors: state.d,
       rows: this.rows.views,
-      matches: this.matches.views,
     };
   }
 
   /** Rows to lines, in SPEC 3.6 order: binary by id, matching per binary line, pool by id. */
-  private layOutLines(seq: number, lines: LineBuffer): void {
+  private layOutLines(seq: number, atMs: number, lines: LineBuffer): void {
+    const { plan, d } = this.state;
     const count = this.state.count;
-    const generations = this.state.plan.matchingGenerationCount;
     const { slot, binaryCents, poolCents } = this.rows.views;
-    const matches = this.matches.views;
     for (let row = 0; row < count; row++) {
       const amount = binaryCents[row]!;
       if (amount > 0) lines.push(seq, 0, slot[row]!, BINARY, 0, slot[row]!, amount);
     }
+    const at = { seq, atMs };
     for (let row = 0; row < count; row++) {
-      if (binaryCents[row]! <= 0) continue;
-      for (let generation = 0; generation < generations; generation++) {
-        const match = row * generations + generation;
-        const beneficiary = matches.beneficiary[match]!;
-        if (beneficiary === -1) continue;
-        const amount = matches.amountCents[match]!;
-        lines.push(seq, 0, beneficiary, MATCHING, generation + 1, slot[row]!, amount);
-      }
+      const amount = binaryCents[row]!;
+      if (amount > 0) matchBinaryLine(plan, d, at, slot[row]!, amount, lines);
     }
     for (let row = 0; row < count; row++) {
       const amount = poolCents[row]!;
@@ -149,10 +139,8 @@ export class PeriodClose {
     const d = state.d;
     const orders = state.orders.rows;
     const orderCount = state.orders.count;
-    if (this.legCv.length < state.count)
-      this.legCv = new Float64Array(state.count + (state.count >>> 3));
-    const legCv = this.legCv;
-    legCv.fill(0, 0, state.count);
+    // Per close and dropped after it: 8 bytes a distributor that nothing needs between closes.
+    const legCv = new Float64Array(state.count);
     for (let row = state.periodFirstOrderRow; row < orderCount; row++) {
       assert(orders.period[row] === state.period, 'order of another period in the period tail');
       if (orders.refunded[row] === 1) continue;

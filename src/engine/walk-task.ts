@@ -1,7 +1,6 @@
 import {
   CHANGE_ENTRIES,
   CHANGE_TABLE,
-  CLOSE_MATCHES,
   CLOSE_ROWS,
   ORDER_BATCH,
   WALK_LINES,
@@ -35,7 +34,6 @@ export interface CloseTask {
   readonly kind: 'close';
   readonly distributors: TableShare;
   readonly rows: TableShare;
-  readonly matches: TableShare;
   readonly figures: CloseFigures;
   readonly fromRow: number;
   readonly toRow: number;
@@ -77,7 +75,6 @@ export class WalkViewCache {
       plan: this.plan,
       distributors: this.views(DISTRIBUTORS, task.distributors),
       rows: this.views(CLOSE_ROWS, task.rows),
-      matches: this.views(CLOSE_MATCHES, task.matches),
     };
   }
 
