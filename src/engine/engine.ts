@@ -35,7 +35,10 @@ export interface EngineOptions {
   /** Most logged events per batch, so per SQLite transaction. */
   readonly batchSize: number;
   readonly synchronous?: 'FULL' | 'NORMAL';
-  /** Writes a snapshot after this many events since the last one (and at close); 0 = never. */
+  /**
+   * Writes a snapshot after this many events since the last one (and at close); 0 = never.
+   * Default: SNAPSHOT_EVERY_EVENTS_MIN, or twice the distributor count when that is more.
+   */
   readonly snapshotEveryEvents?: number;
   /** Told about snapshots that cannot be used (restart then replays the whole log). */
   readonly warn?: (message: string) => void;
@@ -53,7 +56,15 @@ export const READ_CONNECTION = { cacheSizeMiB: 32, mmapMiB: 2_047 } as const;
 
 /** Batches the commit thread may hold at once (see CommitWriter). */
 const COMMITS_IN_FLIGHT_MAX = 2;
-const SNAPSHOT_EVERY_EVENTS_DEFAULT = 2_000_000;
+/**
+ * A snapshot writes every table (~130 bytes a distributor plus the id tables) and first waits
+ * for the commits in flight, so its cost grows with the network: at 10M distributors, one
+ * every 2M events took 20 of a 181 s replay. By default the interval grows with the network
+ * too (2 events per distributor, at least this many), which keeps a snapshot's share of the
+ * work constant; recovery after a crash replays at most that many events without writing.
+ */
+export const SNAPSHOT_EVERY_EVENTS_MIN = 2_000_000;
+const SNAPSHOT_EVENTS_PER_DISTRIBUTOR = 2;
 
 export interface Accepted {
   /** One result per input, in order. */
@@ -112,8 +123,8 @@ export class Engine {
   batchObserver: ((batch: BatchView) => void) | null = null;
   private readonly recent: RecentEvents;
   private lastSnapshotSeq = 0;
-  /** 0 = never (see EngineOptions.snapshotEveryEvents). */
-  private readonly snapshotEveryEvents: number;
+  /** 0 = never, null = the default that grows with the network (EngineOptions). */
+  private readonly snapshotEveryEvents: number | null;
 
   private constructor(
     readonly store: Store,
@@ -127,7 +138,7 @@ export class Engine {
     };
     const state = new EngineState(compilePlan(options.plan), ids, options.capacity);
     this.state = state;
-    this.snapshotEveryEvents = options.snapshotEveryEvents ?? SNAPSHOT_EVERY_EVENTS_DEFAULT;
+    this.snapshotEveryEvents = options.snapshotEveryEvents ?? null;
     const plan = state.plan;
     this.batch = new Batch(options.batchSize, plan.orderWalkLinesMax);
     this.sequencer = new Sequencer(state, this.batch);
@@ -262,7 +273,7 @@ export class Engine {
     durable.catch(() => undefined);
     this.pendingDurable = [];
     duplicates.forEach((index, at) => (results[index] = this.duplicateResult(duplicateIds[at]!)));
-    const every = this.snapshotEveryEvents;
+    const every = this.snapshotInterval();
     if (every > 0 && this.state.lastSeq - this.lastSnapshotSeq >= every) {
       const snapshotStarted = performance.now();
       await this.writer?.drain();
@@ -270,6 +281,13 @@ export class Engine {
       this.phases.add('snapshot', snapshotStarted);
     }
     return { results, durable };
+  }
+
+  private snapshotInterval(): number {
+    return (
+      this.snapshotEveryEvents ??
+      Math.max(SNAPSHOT_EVERY_EVENTS_MIN, SNAPSHOT_EVENTS_PER_DISTRIBUTOR * this.state.count)
+    );
   }
 
   private flushAndCloseSeconds(): number {
@@ -559,7 +577,7 @@ export class Engine {
       await Promise.all(this.pendingDurable);
       await this.writer?.close();
       this.writer = null;
-      if (this.snapshotEveryEvents > 0 && this.state.lastSeq !== this.lastSnapshotSeq) {
+      if (this.snapshotInterval() > 0 && this.state.lastSeq !== this.lastSnapshotSeq) {
         this.snapshot();
       }
     } finally {
