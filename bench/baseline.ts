@@ -94,7 +94,8 @@ export class AdjacencyListBaseline {
     const db = new Database(file);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
-    db.pragma('cache_size = -262144'); // 256 MiB, as upline's write connection
+    // 256 MiB: at least upline's writer cache (CACHE_SIZE_MIB_DEFAULT), never a starved baseline.
+    db.pragma('cache_size = -262144');
     db.exec(SCHEMA);
     this.db = db;
     this.upline = db.prepare<[number], UplineRow>(UPLINE_SQL);

@@ -50,7 +50,7 @@ export interface InsertVariant {
 }
 
 /**
- * A database in `dir` with the store's schema and pragmas (synchronous=FULL, 256 MiB cache),
+ * A database in `dir` with the store's schema and pragmas (synchronous=FULL, its page cache),
  * holding `baseLines` lines, and an inserter of `rowsPerStatement` rows per statement.
  */
 export function openInsertVariant(
