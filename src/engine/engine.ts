@@ -66,6 +66,11 @@ const COMMITS_IN_FLIGHT_MAX = 2;
 export const SNAPSHOT_EVERY_EVENTS_MIN = 2_000_000;
 const SNAPSHOT_EVENTS_PER_DISTRIBUTOR = 2;
 
+/** Events between snapshots when the options name none, for a network of `distributors`. */
+export function defaultSnapshotInterval(distributors: number): number {
+  return Math.max(SNAPSHOT_EVERY_EVENTS_MIN, SNAPSHOT_EVENTS_PER_DISTRIBUTOR * distributors);
+}
+
 export interface Accepted {
   /** One result per input, in order. */
   readonly results: EventResult[];
@@ -284,10 +289,7 @@ export class Engine {
   }
 
   private snapshotInterval(): number {
-    return (
-      this.snapshotEveryEvents ??
-      Math.max(SNAPSHOT_EVERY_EVENTS_MIN, SNAPSHOT_EVENTS_PER_DISTRIBUTOR * this.state.count)
-    );
+    return this.snapshotEveryEvents ?? defaultSnapshotInterval(this.state.count);
   }
 
   private flushAndCloseSeconds(): number {

@@ -93,7 +93,7 @@ export class LineInserter {
  * order, consecutive rows land on the same or the next b-tree page, which is still in the CPU
  * cache, instead of one random page of the hot index per row. Buffers are reused.
  */
-class BeneficiaryOrder {
+export class BeneficiaryOrder {
   private order = new Int32Array(0);
   private scratch = new Int32Array(0);
   private readonly counts = new Int32Array(1 << 16);
