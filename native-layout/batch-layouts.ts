@@ -49,10 +49,10 @@ export const CHANGE_ENTRIES = defineTable('changeEntries', BATCH_LAYOUT_VERSION,
 /**
  * Period close, one row per distributor in external id order (the order SPEC 3.6 pays in):
  * the sequencer fills `slot`; the close workers, each owning a range of rows, write that
- * distributor's binary and pool amounts (0 = no line), after caps and promotions.
+ * distributor's binary amount (0 = no line), after caps and promotions. Before they run,
+ * `binaryCents` is the sequencer's scratch for the period's leg sums (indexed by slot).
  */
 export const CLOSE_ROWS = defineTable('closeRows', BATCH_LAYOUT_VERSION, {
   slot: i32,
   binaryCents: f64,
-  poolCents: f64,
 });

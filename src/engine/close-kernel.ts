@@ -27,12 +27,12 @@ export interface CloseFigures {
 }
 
 /**
- * The per-distributor part of a period close (SPEC 3.6 steps 1 and 3) for close rows
- * [from, to): binary pairing (which consumes this distributor's own leg volume) and the pool
- * share. Each row depends only on its own distributor's legs and on state nobody writes during
- * a close (activity, ranks, sponsors), so ranges run in parallel on any number of threads and
- * give the same rows; the sequencer then lays the rows out as lines in SPEC order, with the
- * matching on each binary line (matchBinaryLine). Allocates nothing.
+ * The per-distributor part of a period close (SPEC 3.6 step 1) for close rows [from, to):
+ * binary pairing, which consumes this distributor's own leg volume. Each row depends only on
+ * its own distributor's legs and on state nobody writes during a close (activity, ranks), so
+ * ranges run in parallel on any number of threads and give the same rows; the sequencer then
+ * lays the rows out as lines in SPEC order, with the matching on each binary line
+ * (matchBinaryLine) and the pool shares (poolLine). Allocates nothing.
  */
 export function closeRange(ctx: CloseContext, figures: CloseFigures, from: number, to: number) {
   const { plan, distributors: d, rows } = ctx;
@@ -50,7 +50,6 @@ export function closeRange(ctx: CloseContext, figures: CloseFigures, from: numbe
       }
     }
     rows.binaryCents[row] = binary;
-    rows.poolCents[row] = poolLine(plan, d, figures, slot);
   }
 }
 
@@ -83,7 +82,13 @@ export function matchBinaryLine(
   }
 }
 
-function poolLine(plan: CompiledPlan, d: DistributorViews, figures: CloseFigures, slot: number) {
+/** SPEC 3.6 step 3 for one distributor: its pool share after promotions (0 = no line). */
+export function poolLine(
+  plan: CompiledPlan,
+  d: DistributorViews,
+  figures: CloseFigures,
+  slot: number,
+): number {
   if (!plan.pool || figures.totalShares === 0 || figures.poolCents === 0) return 0;
   const shares = poolShares(plan, d, slot);
   if (shares === 0) return 0;
