@@ -475,6 +475,9 @@ test('fuzz: junk and mutated events change nothing; pipeline equals the referenc
         );
       },
     ),
-    { seed: SEED, numRuns: 60, interruptAfterTimeLimit: 15_000, markInterruptAsFailure: false },
+    // A fixed number of runs, no time limit: fast-check's interruptAfterTimeLimit returns
+    // without awaiting the run in flight, which then went on after the test, found its temp
+    // directory removed, and failed the file with an unhandled rejection (seen twice in CI).
+    { seed: SEED, numRuns: 60 },
   );
 });
