@@ -9,8 +9,8 @@
  * - submit to durable: the whole `submit` of the close event, its lines committed.
  *
  * The target (< 2 s at 1M distributors) is judged on submit to durable, which is what an
- * operator waits for. With 2+ workers the per-distributor part (binary, matching, pool) runs
- * in ranges over the Piscina pool (docs/pipeline.md); the sort and leg volume sums are serial.
+ * operator waits for. With 2+ workers binary pairing runs in ranges over the Piscina pool
+ * (docs/pipeline.md); the sort, the leg volume sums, matching and pool shares are serial.
  *
  *   node dist/bench/period-close.bench.js [--distributors N] [--orders M] [--workers W]
  *     [--seed S]        (defaults: 1M distributors, 5M orders in the file, 2 workers, seed 1)
