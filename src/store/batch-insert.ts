@@ -12,7 +12,7 @@ import type Database from 'better-sqlite3';
 import { orderLinesBytes, writeOrderLines } from '../../native-layout/index.js';
 import { assert } from '../core/assert.js';
 import type { LineColumns } from '../ledger/line-columns.js';
-import { eventTypeCode } from './event-codec.js';
+import { ORDER_EVENT_CODE } from './event-codec.js';
 import { EVENT_COLUMNS, LINE_INDEX_COLUMNS, type LoggedEvent } from './schema.js';
 
 /** Rows per multi-row statement; measured in bench/ledger-insert.bench.ts. */
@@ -137,8 +137,6 @@ export class BeneficiaryOrder {
   }
 }
 
-const ORDER_EVENT = eventTypeCode('order');
-
 /**
  * Events are objects already (one per event, not per line), so this one reads them. An order's
  * row also gets its lines as an ORDER_LINES blob (schema.ts), encoded into one reusable
@@ -180,7 +178,6 @@ export class EventInserter {
         this.params[at++] = event.at;
         this.params[at++] = event.outcome;
         this.params[at++] = event.body;
-        line = skipLinesBefore(lines, line, event.seq);
         const count = linesAt(lines, line, event.seq);
         const blob = this.orderLines(event, lines, line, count, blobAt);
         this.params[at++] = blob;
@@ -191,12 +188,12 @@ export class EventInserter {
     }
     for (; index < events.length; index++) {
       const event = events[index] as LoggedEvent;
-      line = skipLinesBefore(lines, line, event.seq);
       const count = linesAt(lines, line, event.seq);
       const blob = this.orderLines(event, lines, line, count, 0);
       this.single.run(event.seq, event.id, event.type, event.at, event.outcome, event.body, blob);
       line += count;
     }
+    assert(line === lines.count, 'every line belongs to an event of the batch');
   }
 
   /** The ORDER_LINES blob of an order's `count` lines from row `from`, or null. */
@@ -207,7 +204,7 @@ export class EventInserter {
     count: number,
     blobAt: number,
   ): Buffer | null {
-    if (event.type !== ORDER_EVENT || count === 0) return null;
+    if (event.type !== ORDER_EVENT_CODE || count === 0) return null;
     const bytes = orderLinesBytes(count);
     if (blobAt + bytes > this.blobBytes.byteLength) {
       // Only between statements (blobAt 0) may the buffer be replaced: blobs of the current
@@ -228,13 +225,10 @@ export class EventInserter {
   }
 }
 
-/** The first row at or after `row` whose seq is at least `seq`. */
-function skipLinesBefore(lines: LineColumns, row: number, seq: number): number {
-  while (row < lines.count && (lines.seq[row] as number) < seq) row++;
-  return row;
-}
-
-/** How many rows from `row` on have this seq. */
+/**
+ * How many rows from `row` on have this seq. Events come in seq order and each consumes its
+ * own lines, so no row before `seq` is left over (commitBatch asserted the order).
+ */
 function linesAt(lines: LineColumns, row: number, seq: number): number {
   let end = row;
   while (end < lines.count && lines.seq[end] === seq) end++;

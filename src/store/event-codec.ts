@@ -47,3 +47,6 @@ export function eventTypeCode(type: UplineEvent['type']): number {
   if (code < 0) throw new AssertionError(`unknown event type ${type}`);
   return code;
 }
+
+/** The `events.type` code of an order: the only event whose row carries its lines (schema.ts). */
+export const ORDER_EVENT_CODE = eventTypeCode('order');

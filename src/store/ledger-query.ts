@@ -15,10 +15,9 @@ import {
   type LineType,
 } from '../ledger/line.js';
 import { emptyEarnings } from '../export/summary.js';
-import { decodeEvent, eventTypeCode } from './event-codec.js';
+import { decodeEvent, eventTypeCode, ORDER_EVENT_CODE } from './event-codec.js';
 import type { LineRow } from './schema.js';
 
-const ORDER_EVENT = eventTypeCode('order');
 const REFUND_EVENT = eventTypeCode('refund');
 
 /**
@@ -42,7 +41,7 @@ WITH newest AS (
   ORDER BY seq DESC, ordinal DESC LIMIT @limit)
 SELECT n.seq AS seq, n.ordinal AS ordinal, n.beneficiary AS beneficiary, n.type AS type,
   n.level AS level, n.source AS source, n.amount AS amountCents, e.type AS eventType,
-  CASE WHEN e.type IN (${ORDER_EVENT}, ${REFUND_EVENT}) THEN e.body END AS body
+  CASE WHEN e.type IN (${ORDER_EVENT_CODE}, ${REFUND_EVENT}) THEN e.body END AS body
 FROM newest AS n
 JOIN events AS e ON e.seq = n.seq
 ORDER BY n.seq DESC, n.ordinal DESC`;
@@ -64,7 +63,7 @@ export type RecentLinesStatement = Database.Statement<[RecentLinesParams], Recen
 
 /** The order a line belongs to, per docs/plan-semantics.md "Lines". */
 function lineOrder(row: RecentLineRow, type: LineType): string | null {
-  if (row.eventType !== ORDER_EVENT && row.eventType !== REFUND_EVENT) return null;
+  if (row.eventType !== ORDER_EVENT_CODE && row.eventType !== REFUND_EVENT) return null;
   assert(row.body !== null, `event ${row.seq} has no body`);
   const event = decodeEvent(row.body);
   assert(event.type === 'order' || event.type === 'refund', `event ${row.seq} type mismatch`);

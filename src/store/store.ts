@@ -23,7 +23,7 @@ import { LINE_TYPES, lineTypeCode, type EarningType, type Line } from '../ledger
 import type { LineColumns } from '../ledger/line-columns.js';
 import { readOrderLines } from '../../native-layout/index.js';
 import { EventInserter, LineInserter } from './batch-insert.js';
-import { eventTypeCode } from './event-codec.js';
+import { ORDER_EVENT_CODE } from './event-codec.js';
 import {
   EARNINGS_OF_SQL,
   EARNINGS_SQL,
@@ -118,7 +118,6 @@ export const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 export const RECENT_LINES_LIMIT_MAX = 1_000;
 
 const WITHDRAWAL = lineTypeCode('withdrawal');
-const ORDER_EVENT = eventTypeCode('order');
 
 type Db = Database.Database;
 
@@ -237,7 +236,7 @@ export class Store {
     assertSafeInteger(seq, 'orderLinesAt seq');
     const row = this.readers.orderLines.get(seq);
     assert(row !== undefined, `no event at seq ${seq}`);
-    assert(row.type === ORDER_EVENT, `event ${seq} is not an order`);
+    assert(row.type === ORDER_EVENT_CODE, `event ${seq} is not an order`);
     if (row.lines === null) return [];
     return readOrderLines(row.lines).map((line, ordinal) => {
       assertSafeInteger(line.amountCents, 'line amount');
