@@ -75,7 +75,7 @@ export function openInsertVariant(
   db.transaction(() => {
     for (let count = 0; count < baseLines; count += LINES_PER_BATCH) {
       variant.seqNext = fillLineBatch(variant.lines, variant.seqNext);
-      fill.insert(variant.lines);
+      fill.insertAll(variant.lines);
     }
   })();
   return variant;

@@ -9,9 +9,9 @@
  * Two ways in, the same schema (Store.open creates it) and the same rows:
  * - `commit`: the engine's own write path, `Store.commitBatch` with large batches.
  * - `bulk`: events and lines are inserted in (seq, ordinal) order with the store's own
- *   multi-row inserters in big transactions with synchronous=NORMAL, and the hot line index
- *   is merged into the cold one every HOT_INDEX_LINES_MAX lines, as the store does. Same
- *   contents and the same two index levels as the commit path, without a commit per batch.
+ *   multi-row inserters in big transactions with synchronous=NORMAL, and the lines go into
+ *   the line index in runs of INDEX_RUN_LINES, each in key order, as the engine's commit
+ *   thread does. Same contents as the commit path, without a commit per batch.
  */
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -22,7 +22,8 @@ import { createLineColumns, type LineColumns } from '../src/ledger/line-columns.
 import { lineTypeCode } from '../src/ledger/line.js';
 import { EventInserter, LineInserter } from '../src/store/batch-insert.js';
 import { encodeEvent, eventTypeCode } from '../src/store/event-codec.js';
-import { HOT_INDEX_LINES_MAX, MERGE_HOT_INDEX_SQL, type LoggedEvent } from '../src/store/schema.js';
+import { LineBuffer } from '../src/ledger/line-buffer.js';
+import { INDEX_RUN_LINES, type LoggedEvent } from '../src/store/schema.js';
 import { applyPragmas, Store } from '../src/store/store.js';
 import { removeDatabase } from './support.js';
 
@@ -128,26 +129,27 @@ function buildByBulk(file: string, params: LedgerParams, eventCount: number): vo
   const eventInserter = new EventInserter(db);
   const lineInserter = new LineInserter(db);
   const started = performance.now();
-  let hotLines = 0;
+  const run = new LineBuffer();
   try {
-    const insert = db.transaction((events: LoggedEvent[]) => {
+    const insert = db.transaction((events: LoggedEvent[], last: boolean) => {
       eventInserter.insert(events, lines);
-      lineInserter.insert(lines);
-      hotLines += lines.count;
-      if (hotLines >= HOT_INDEX_LINES_MAX) {
-        db.exec(MERGE_HOT_INDEX_SQL);
-        hotLines = 0;
+      run.append(lines);
+      if (run.count >= INDEX_RUN_LINES || last) {
+        lineInserter.insertAll(run);
+        run.clear();
       }
     });
     for (let first = 1; first <= eventCount; first += EVENTS_PER_BATCH) {
       const count = Math.min(EVENTS_PER_BATCH, eventCount - first + 1);
-      insert(fillBatch(random, params, first, count, lines));
+      insert(fillBatch(random, params, first, count, lines), first + count > eventCount);
       if ((first - 1) % (EVENTS_PER_BATCH * 32) === 0) {
         progress((first - 1 + count) * LINES_PER_EVENT, params.lines, started);
       }
     }
     console.error(`  lines in after ${((performance.now() - started) / 1000).toFixed(0)} s`);
-    db.prepare("UPDATE meta SET value = ? WHERE key = 'cursor'").run(eventCount);
+    db.prepare(
+      "UPDATE meta SET value = ? WHERE key IN ('cursor', 'index_cursor', 'index_run_end')",
+    ).run(eventCount);
     db.pragma('wal_checkpoint(TRUNCATE)');
   } finally {
     db.close();

@@ -34,7 +34,7 @@ function main(): void {
     ];
     const bench = new Bench({ time: TIME_MS, warmupTime: WARMUP_MS, iterations: 4 });
     for (const variant of variants) {
-      const insert = variant.db.transaction(() => variant.inserter.insert(variant.lines));
+      const insert = variant.db.transaction(() => variant.inserter.insertAll(variant.lines));
       bench.add(variant.name, () => insert(), {
         beforeEach: () => {
           variant.seqNext = fillLineBatch(variant.lines, variant.seqNext);

@@ -4,7 +4,7 @@
  * Builds (once, cached in WORK_DIR; ledger-build.ts says how) a ledger of L lines over D
  * distributors, then with tinybench compares, for random distributors with >= 50 lines:
  *   Store.recentLines(d, 50)   the API: index range + lines + events join + order id decode
- *   index-only baseline        the newest 50 (seq, ordinal) from the two index levels, no join
+ *   index-only baseline        the newest 50 (seq, ordinal) from the line index, no join
  *                              with `lines` or `events`, no decode
  * Both on a freshly opened Store with the settings of the engine's read connection, which is
  * the one the server answers from (READ_CONNECTION: small page cache, memory map).
@@ -43,12 +43,9 @@ const LIMIT = 50;
 const LATENCY_MS_MAX = 1;
 const SAMPLE_DISTRIBUTORS = 8_192;
 const WARMUP_MS = 1_000;
-/** Both index levels, merged, newest first. */
-const levelSql = (table: string) =>
-  `SELECT seq, ordinal FROM (SELECT seq, ordinal FROM ${table} WHERE beneficiary = @beneficiary ` +
-  'ORDER BY seq DESC, ordinal DESC LIMIT @limit)';
+/** The index alone, newest first. */
 const BASELINE_SQL =
-  `${levelSql('line_index_hot')} UNION ALL ${levelSql('line_index_cold')} ` +
+  'SELECT seq, ordinal FROM line_index WHERE beneficiary = @beneficiary ' +
   'ORDER BY seq DESC, ordinal DESC LIMIT @limit';
 
 interface Params extends LedgerParams {

@@ -217,7 +217,7 @@ function ledgerKernels(dir: string): Kernel[] {
     openInsertVariant(dir, 'baseline: single-row INSERT', 1, LEDGER_BASE_LINES),
   ];
   return variants.map((variant) => {
-    const insert = variant.db.transaction(() => variant.inserter.insert(variant.lines));
+    const insert = variant.db.transaction(() => variant.inserter.insertAll(variant.lines));
     return {
       kernel: 'ledger insert',
       name: variant.name,

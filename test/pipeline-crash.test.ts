@@ -30,11 +30,20 @@ import {
   type ChildEnd,
   type ReplaySummaryLine,
 } from './support/cli.js';
-import { assertLogInvariants, readEventLog, type EventLogRow } from './support/event-log.js';
+import {
+  assertLogInvariants,
+  readEventLog,
+  readIndexState,
+  type EventLogRow,
+} from './support/event-log.js';
 import { readDatabase, tempDir, type LedgerRow } from './support/pipeline.js';
 import { planFile } from './support/plans.js';
 import { seededRandom } from './fixtures/store-helpers.js';
-import { CRASH_FIXTURE_ENV, KILL_AT_COMMIT_ENV } from './fixtures/pipeline-crash-replay.js';
+import {
+  CRASH_FIXTURE_ENV,
+  KILL_AT_COMMIT_ENV,
+  KILL_IN_RUN_ENV,
+} from './fixtures/pipeline-crash-replay.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/pipeline-crash-replay.js', import.meta.url));
 const SEED = 20261124;
@@ -153,8 +162,10 @@ test('SIGKILL at seeded random moments, restart: same log, ledger, export', asyn
   assert.equal(kills, CHAINS * KILLS_PER_CHAIN, 'every planned random-time kill happened');
 });
 
-test('SIGKILL inside a commit transaction, restart: same log, ledger, export', async () => {
+test('SIGKILL inside a commit transaction, restart: same log, ledger, export', async (t) => {
   const random = seededRandom(SEED + 1);
+  // Kills that left a line index run half inserted: every odd kill waits for one.
+  let midRun = 0;
   for (let chain = 0; chain < CHAINS; chain++) {
     const dbFile = freshDb();
     let cursor = 0;
@@ -163,15 +174,23 @@ test('SIGKILL inside a commit transaction, restart: same log, ledger, export', a
       const killAtCommit = kill === 0 ? 1 : 1 + Math.floor(random() * KILL_AT_COMMIT_MAX);
       const label = `chain ${chain} kill ${kill} (inside commit ${killAtCommit})`;
       const end = await runNode(FIXTURE, replayArgs(dbFile, kill % 2 === 0 ? 2 : 0), {
-        env: { [CRASH_FIXTURE_ENV]: '1', [KILL_AT_COMMIT_ENV]: String(killAtCommit) },
+        env: {
+          [CRASH_FIXTURE_ENV]: '1',
+          [KILL_AT_COMMIT_ENV]: String(killAtCommit),
+          // Odd kills wait for a run half indexed (the fixture makes runs small).
+          [KILL_IN_RUN_ENV]: kill % 2 === 1 ? '1' : '0',
+        },
       });
       assert.equal(
         end.signal,
         'SIGKILL',
         `${label}: the fixture must die inside a commit (do commits still go through ` +
-          `LineInserter.insert, on the replay thread or an upline worker?): ${childReport(end)}`,
+          `EventInserter.insert, on the replay thread or an upline worker?): ${childReport(end)}`,
       );
       const next = assertLogInvariants(dbFile, label);
+      const index = readIndexState(dbFile);
+      if (index.cursor < index.runEnd) midRun++;
+      t.diagnostic(`${label}: cursor ${next}, index ${JSON.stringify(index)}`);
       // Commits 1 .. N-1 of this process are durable; the N-th was rolled back.
       if (killAtCommit > 1) assert.ok(next > cursor, `${label}: no progress from ${cursor}`);
       else assert.equal(next, cursor, `${label}: the killed first commit left rows`);
@@ -179,4 +198,6 @@ test('SIGKILL inside a commit transaction, restart: same log, ledger, export', a
     }
     await finishAndCompare(dbFile, cursor, `mid-commit chain ${chain}`);
   }
+  const runKills = CHAINS * Math.floor(KILLS_PER_CHAIN / 2);
+  assert.ok(midRun >= runKills, `${midRun} kills left a run half indexed, want >= ${runKills}`);
 });

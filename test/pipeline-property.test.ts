@@ -18,13 +18,13 @@ after(() => dir.dispose());
 const RUNS: readonly PipelineRun[] = [
   { workers: 0, batchSize: 1, submitSize: 1000 },
   { workers: 1, batchSize: 1, submitSize: 1000 },
-  { workers: 1, batchSize: 7, submitSize: 13 },
+  { workers: 1, batchSize: 7, submitSize: 13, indexRunLines: 5, indexChunkMin: 1 },
   { workers: 1, batchSize: 4096, submitSize: 1000 },
-  { workers: 2, batchSize: 1, submitSize: 5 },
+  { workers: 2, batchSize: 1, submitSize: 5, indexRunLines: 1, indexChunkMin: 2 },
   { workers: 2, batchSize: 7, submitSize: 1000 },
   { workers: 2, batchSize: 4096, submitSize: 1000 },
   { workers: 4, batchSize: 1, submitSize: 1000 },
-  { workers: 4, batchSize: 7, submitSize: 3 },
+  { workers: 4, batchSize: 7, submitSize: 3, indexRunLines: 20, indexChunkMin: 3 },
   { workers: 4, batchSize: 4096, submitSize: 1000 },
 ];
 

@@ -8,6 +8,9 @@ import { ruleReasonCode } from '../src/events/reasons.js';
 import type { Line } from '../src/ledger/line.js';
 import { emptyEarnings } from '../src/export/summary.js';
 import { RECENT_LINES_SQL, type RecentLinesParams } from '../src/store/ledger-query.js';
+import { LineBuffer } from '../src/ledger/line-buffer.js';
+import { INDEX_ALL, INDEX_NOTHING, isIndexed } from '../src/store/index-runs.js';
+import { BENEFICIARY_END } from '../src/store/schema.js';
 import { Store } from '../src/store/store.js';
 import { lineColumns, logged, syntheticBatch, withTempDir } from './fixtures/store-helpers.js';
 
@@ -136,7 +139,7 @@ test('recentLines pages by (seq, ordinal) without losing lines of one event', ()
   });
 });
 
-test('recentLines searches both index levels by key and reads no line table at all', () => {
+test('recentLines searches the line index by key and reads no line table at all', () => {
   withLedger((_store, file) => {
     const db = new Database(file, { readonly: true });
     try {
@@ -145,9 +148,8 @@ test('recentLines searches both index levels by key and reads no line table at a
         .all({ beneficiary: 2, seq: Number.MAX_SAFE_INTEGER, ordinal: 0, limit: 50 })
         .map((row) => row.detail);
       const text = plan.join('\n');
-      assert.match(text, /SEARCH line_index_hot USING PRIMARY KEY \(beneficiary=\? AND/);
-      assert.match(text, /SEARCH line_index_cold USING PRIMARY KEY \(beneficiary=\? AND/);
-      // The index levels hold every column of a line: `lines` is not read at all.
+      assert.match(text, /SEARCH line_index USING PRIMARY KEY \(beneficiary=\? AND/);
+      // The index holds every column of a line: `lines` is not read at all.
       assert.ok(!/\blines\b| l /.test(text), text);
       assert.match(text, /SEARCH e USING INTEGER PRIMARY KEY \(rowid=\?\)/);
       // No full scan of a table: only the bounded co-routine results are scanned.
@@ -198,82 +200,63 @@ test('earningsByDistributor agrees with a sum in JS over many lines', () => {
   });
 });
 
-test('recentLines gives the same pages whether entries sit in the hot or the cold index', () => {
+test('runs reach the index over several commits, in key ranges, as the index state says', () => {
   withTempDir((dir) => {
-    const hotOnly = Store.open(path.join(dir, 'hot.db'));
-    // Batches of 1, 6 and 6 lines: the second reaches 7 and merges, the third stays hot.
-    const merged = Store.open(path.join(dir, 'merged.db'), { hotIndexLinesMax: 7 });
+    const plain = Store.open(path.join(dir, 'plain.db'));
+    const runs = Store.open(path.join(dir, 'runs.db'), { indexChunkMin: 1 });
+    const db = new Database(path.join(dir, 'runs.db'), { readonly: true });
+    const indexed = () =>
+      db.prepare('SELECT beneficiary, seq, ordinal FROM line_index ORDER BY seq, ordinal').all();
+    const all = new LineBuffer();
     try {
-      fillLedger(hotOnly);
-      fillLedger(merged);
-      const db = new Database(path.join(dir, 'merged.db'), { readonly: true });
-      const cold = db.prepare('SELECT count(*) FROM line_index_cold').pluck().get() as number;
-      const hot = db.prepare('SELECT count(*) FROM line_index_hot').pluck().get() as number;
-      db.close();
-      assert.ok(cold > 0 && hot > 0, `both levels in use (hot ${hot}, cold ${cold})`);
-      assert.equal(cold + hot, 13);
-      for (const distributor of [1, 2, 3]) {
-        for (const limit of [1, 2, 3, 50]) {
-          for (const before of [undefined, 7, 6, 4]) {
-            assert.deepEqual(
-              merged.recentLines(distributor, limit, before),
-              hotOnly.recentLines(distributor, limit, before),
-              `distributor ${distributor}, limit ${limit}, before ${before}`,
-            );
+      let cursor = 0;
+      let partial = 0;
+      for (let commit = 0; commit < 40; commit++) {
+        const batch = syntheticBatch(cursor, 2, 3);
+        cursor += 2;
+        all.append(batch.lines);
+        plain.commitBatch(batch.events, batch.lines, cursor);
+        // A run sealed every 8th commit, inserted about 2 x 6 lines a commit after that.
+        const control = commit === 39 ? INDEX_ALL : { seal: commit % 8 === 0, all: false };
+        runs.commitBatch(batch.events, batch.lines, cursor, control);
+        const state = runs.indexState();
+        if (state.cursor < state.runEnd) partial++;
+        const expected = [];
+        for (let row = 0; row < all.count; row++) {
+          const [beneficiary, seq] = [all.beneficiary[row]!, all.seq[row]!];
+          if (isIndexed(state, beneficiary, seq)) {
+            expected.push({ beneficiary, seq, ordinal: all.ordinal[row]! });
           }
         }
+        assert.deepEqual(indexed(), expected, `commit ${commit}: the index is what the state says`);
       }
-      assert.equal(merged.recentLines(1, 50).length, 6);
+      assert.ok(partial >= 8, `runs spread over commits (${partial} commits mid-run)`);
+      assert.deepEqual(runs.indexState(), { cursor, runEnd: cursor, runFrom: BENEFICIARY_END });
+      for (const distributor of [1, 2, 3, 500, 997]) {
+        assert.deepEqual(runs.recentLines(distributor, 50), plain.recentLines(distributor, 50));
+      }
+      assert.deepEqual([...runs.earningsByDistributor()], [...plain.earningsByDistributor()]);
+      assert.equal(indexed().length, cursor * 3);
     } finally {
-      hotOnly.close();
-      merged.close();
+      db.close();
+      plain.close();
+      runs.close();
     }
   });
 });
 
-test('a sweep moves the hot index to the cold one over several commits, losing nothing', () => {
+test('a commit with no events indexes what is gathered only when asked to', () => {
   withTempDir((dir) => {
-    const plain = Store.open(path.join(dir, 'plain.db'));
-    // Sweeps start at 40 hot entries and move about 2 x (the commit's lines) each commit.
-    const swept = Store.open(path.join(dir, 'swept.db'), {
-      hotIndexLinesMax: 40,
-      hotIndexMergeChunkMin: 1,
-    });
-    const db = new Database(path.join(dir, 'swept.db'), { readonly: true });
-    const count = (table: string) =>
-      db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
-    try {
-      let cursor = 0;
-      let partialSweeps = 0;
-      for (let commit = 0; commit < 30; commit++) {
-        const batch = syntheticBatch(cursor, 2, 3);
-        cursor += 2;
-        plain.commitBatch(batch.events, batch.lines, cursor);
-        swept.commitBatch(batch.events, batch.lines, cursor);
-        const [hot, cold] = [count('line_index_hot'), count('line_index_cold')];
-        assert.equal(hot + cold, cursor * 3, 'every line is in exactly one level');
-        if (hot > 0 && cold > 0) partialSweeps++;
-        for (const distributor of [1, 2, 3, 500, 997]) {
-          assert.deepEqual(swept.recentLines(distributor, 50), plain.recentLines(distributor, 50));
-        }
-      }
-      assert.ok(count('line_index_cold') > 0, 'sweeps ran');
-      assert.ok(partialSweeps >= 5, `sweeps spread over commits (${partialSweeps})`);
-      assert.deepEqual([...swept.earningsByDistributor()], [...plain.earningsByDistributor()]);
-      const ledger = (file: string): unknown[] => {
-        const reader = new Database(path.join(dir, file), { readonly: true });
-        try {
-          return reader.prepare('SELECT * FROM ledger ORDER BY seq, ordinal').all();
-        } finally {
-          reader.close();
-        }
-      };
-      assert.deepEqual(ledger('swept.db'), ledger('plain.db'));
-      assert.equal(ledger('swept.db').length, cursor * 3);
-    } finally {
-      db.close();
-      plain.close();
-      swept.close();
-    }
+    const store = Store.open(path.join(dir, 'a.db'));
+    const batch = syntheticBatch(0, 4, 2);
+    store.commitBatch(batch.events, batch.lines, 4, INDEX_NOTHING);
+    assert.deepEqual(store.indexState(), { cursor: 0, runEnd: 0, runFrom: BENEFICIARY_END });
+    assert.equal(store.recentLines(1, 50).length, 0, 'gathered lines are not indexed yet');
+    store.commitBatch([], lineColumns([]), 4, INDEX_NOTHING);
+    assert.equal(store.indexState().cursor, 0);
+    store.commitBatch([], lineColumns([]), 4, INDEX_ALL);
+    assert.deepEqual(store.indexState(), { cursor: 4, runEnd: 4, runFrom: BENEFICIARY_END });
+    assert.equal([...store.earningsByDistributor()].length > 0, true);
+    store.close();
   });
 });

@@ -24,12 +24,15 @@ test('a new database gets the schema, version, application id, cursor 0', () => 
         .prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
         .pluck()
         .all();
-      assert.deepEqual(tables, ['events', 'line_index_cold', 'line_index_hot', 'meta', 'snapshot']);
+      assert.deepEqual(tables, ['events', 'line_index', 'meta', 'snapshot']);
       const meta = db.prepare<[], { key: string; value: unknown }>('SELECT * FROM meta').all();
       assert.deepEqual(
         new Map(meta.map((row) => [row.key, row.value])),
         new Map<string, unknown>([
           ['cursor', 0],
+          ['index_cursor', 0],
+          ['index_run_end', 0],
+          ['index_run_from', 2 ** 31],
           ['schema_version', SCHEMA_VERSION],
         ]),
       );

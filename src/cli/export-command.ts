@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { UplineError } from '../core/errors.js';
 import { Engine } from '../engine/engine.js';
-import { exportLines } from '../export/export.js';
 import { parsePlan } from '../plan/plan.js';
 import { Store } from '../store/store.js';
 import { parseFlags, required } from './args.js';
@@ -26,7 +25,7 @@ export async function exportCommand(
   const engine = await Engine.open({ plan, dbFile, workers: 0, batchSize: 4096 });
   try {
     let chunk = '';
-    for (const line of exportLines(engine.state, engine.store)) {
+    for (const line of engine.exportLines()) {
       chunk += line + '\n';
       if (chunk.length >= 1 << 20) {
         write(chunk);

@@ -2,7 +2,7 @@ import { ORDER_BATCH, WALK_LINES } from '../../native-layout/batch-layouts.js';
 import { createTable, type TableHandle } from '../../native-layout/table.js';
 import { assert } from '../core/assert.js';
 import { ChangeLog } from './change-log.js';
-import { LineBuffer } from './line-buffer.js';
+import { LineBuffer } from '../ledger/line-buffer.js';
 
 export type OrderBatchHandle = TableHandle<(typeof ORDER_BATCH)['fields']>;
 export type WalkLinesHandle = TableHandle<(typeof WALK_LINES)['fields']>;

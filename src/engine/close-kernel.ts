@@ -4,7 +4,7 @@ import { applyBps, shareOf } from '../core/money.js';
 import { lineTypeCode } from '../ledger/line.js';
 import { promote, type CompiledPlan } from './compiled-plan.js';
 import { FLAG_TERMINATED, isActiveSlot, type DistributorViews } from './distributor-views.js';
-import type { LineBuffer } from './line-buffer.js';
+import type { LineBuffer } from '../ledger/line-buffer.js';
 
 const BINARY = lineTypeCode('binary');
 const MATCHING = lineTypeCode('matching');

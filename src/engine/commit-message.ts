@@ -1,4 +1,5 @@
 import type { LineColumns } from '../ledger/line-columns.js';
+import type { IndexControl } from '../store/index-runs.js';
 import type { LoggedEvent } from '../store/schema.js';
 
 /**
@@ -21,6 +22,8 @@ export interface CommitMessage {
   readonly eventBodies: Uint8Array;
   readonly eventBodyEnd: Int32Array;
   readonly lines: LineColumns;
+  /** What the line index does in this commit (store/index-runs.ts). */
+  readonly index: IndexControl;
 }
 
 export type CommitReply =

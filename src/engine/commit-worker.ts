@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Store } from '../store/store.js';
 import { loggedEvents, type CommitMessage, type CommitReply } from './commit-message.js';
 import { publishCommitted, publishFailed } from './commit-progress.js';
+import type { CommitSettings } from './commit-writer.js';
 
 /**
  * The commit thread: owns the database's only write connection and commits batches in the
@@ -9,13 +10,11 @@ import { publishCommitted, publishFailed } from './commit-progress.js';
  * (commit-progress.ts) as it commits. It runs beside the sequencer thread, so SQLite's time
  * overlaps the next batch's computation.
  */
-const { dbFile, synchronous, progress } = workerData as {
-  dbFile: string;
-  synchronous: 'FULL' | 'NORMAL';
+const { dbFile, synchronous, indexChunkMin, progress } = workerData as CommitSettings & {
   progress: Int32Array;
 };
 // The checkpoint thread copies the WAL into the database file (store/checkpointer.ts).
-const store = Store.open(dbFile, { synchronous, autoCheckpoint: false });
+const store = Store.open(dbFile, { synchronous, autoCheckpoint: false, indexChunkMin });
 const port = parentPort;
 if (port === null) throw new Error('commit-worker must run as a worker thread');
 
@@ -26,7 +25,7 @@ port.on('message', (message: CommitMessage | 'close') => {
     return;
   }
   try {
-    store.commitBatch(loggedEvents(message), message.lines, message.cursorSeq);
+    store.commitBatch(loggedEvents(message), message.lines, message.cursorSeq, message.index);
   } catch (error) {
     publishFailed(progress, message.batchId);
     const reply: CommitReply = {

@@ -13,6 +13,13 @@ interface InFlight {
   readonly reject: (error: Error) => void;
 }
 
+/** How the commit thread opens its store. */
+export interface CommitSettings {
+  readonly dbFile: string;
+  readonly synchronous: 'FULL' | 'NORMAL';
+  readonly indexChunkMin: number;
+}
+
 /**
  * The sequencer thread's handle on the commit thread. Batches are committed strictly in the
  * order sent; at most `inFlightMax` are outstanding, which bounds memory and keeps an answer
@@ -38,12 +45,11 @@ export class CommitWriter {
   private watching = false;
 
   constructor(
-    dbFile: string,
-    synchronous: 'FULL' | 'NORMAL',
+    settings: CommitSettings,
     private readonly inFlightMax = 2,
   ) {
     this.worker = new Worker(new URL('./commit-worker.js', import.meta.url), {
-      workerData: { dbFile, synchronous, progress: this.progress },
+      workerData: { ...settings, progress: this.progress },
     });
     // Only failures come as messages (with their details); progress is shared memory.
     this.worker.on('message', (reply: CommitReply) => {
@@ -51,7 +57,7 @@ export class CommitWriter {
       this.fail(new Error(`commit of batch ${reply.batchId} failed: ${reply.error}`));
     });
     this.worker.on('error', (error) => this.fail(error));
-    this.checkpointer = new Checkpointer(dbFile);
+    this.checkpointer = new Checkpointer(settings.dbFile);
   }
 
   get inFlightCount(): number {

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
-import { assert, AssertionError } from '../core/assert.js';
+import { assert, AssertionError, assertSafeInteger } from '../core/assert.js';
 import { UplineError } from '../core/errors.js';
 import { OUTCOME_ACCEPTED, ruleReasonFromCode, type RejectReason } from '../events/reasons.js';
 import type { EventResult } from '../events/result.js';
@@ -10,12 +10,24 @@ import type { Plan } from '../plan/plan.js';
 import { decodeEvent, encodeEvent, eventTypeCode } from '../store/event-codec.js';
 import type { CommitMessage } from './commit-message.js';
 import type { LineColumns } from '../ledger/line-columns.js';
-import { Store } from '../store/store.js';
+import { exportLines } from '../export/export.js';
+import { LedgerTail, type TailLine } from '../ledger/ledger-tail.js';
+import { lineTypeFromCode, type EarningType, type Line } from '../ledger/line.js';
+import {
+  INDEX_ALL,
+  INDEX_NOTHING,
+  isIndexed,
+  type IndexControl,
+  type IndexState,
+} from '../store/index-runs.js';
+import { INDEX_RUN_CHUNK_MIN, INDEX_RUN_LINES } from '../store/schema.js';
+import { RECENT_LINES_LIMIT_MAX, Store } from '../store/store.js';
 import { Batch, ENTRY_WITHDRAW } from './batch.js';
 import { copyLines } from './commit-message.js';
 import { CommitWriter } from './commit-writer.js';
 import { compilePlan } from './compiled-plan.js';
-import { LineBuffer } from './line-buffer.js';
+import { createLineColumns } from '../ledger/line-columns.js';
+import { LineBuffer } from '../ledger/line-buffer.js';
 import { Merge } from './merge.js';
 import { PeriodClose } from './period-close.js';
 import { PhaseTimer, type PhaseSeconds } from './phase-times.js';
@@ -44,6 +56,10 @@ export interface EngineOptions {
   readonly warn?: (message: string) => void;
   /** Tables allocated up front; they grow past it by handover. */
   readonly capacity?: EngineCapacity;
+  /** Lines gathered before a run of them is sealed and indexed (schema.ts); default 2^20. */
+  readonly indexRunLines?: number;
+  /** Fewest lines of a run one commit indexes (default INDEX_RUN_CHUNK_MIN). */
+  readonly indexChunkMin?: number;
 }
 
 /**
@@ -53,6 +69,8 @@ export interface EngineOptions {
  * 2 GiB). The writer's cache is the large one.
  */
 export const READ_CONNECTION = { cacheSizeMiB: 32, mmapMiB: 2_047 } as const;
+
+const INDEX_SEAL: IndexControl = { seal: true, all: false };
 
 /** Batches the commit thread may hold at once (see CommitWriter). */
 const COMMITS_IN_FLIGHT_MAX = 2;
@@ -127,6 +145,11 @@ export class Engine {
   /** Told of every batch once its results are known (not during recovery). */
   batchObserver: ((batch: BatchView) => void) | null = null;
   private readonly recent: RecentEvents;
+  /** Lines of committed (and in-flight) events the line index does not hold yet. */
+  private readonly tail = new LedgerTail();
+  /** During recovery: what the index held when it began (its lines are not gathered again). */
+  private recoveryIndex: IndexState | null = null;
+  private readonly indexRunLines: number;
   private lastSnapshotSeq = 0;
   /** 0 = never, null = the default that grows with the network (EngineOptions). */
   private readonly snapshotEveryEvents: number | null;
@@ -144,6 +167,8 @@ export class Engine {
     const state = new EngineState(compilePlan(options.plan), ids, options.capacity);
     this.state = state;
     this.snapshotEveryEvents = options.snapshotEveryEvents ?? null;
+    this.indexRunLines = options.indexRunLines ?? INDEX_RUN_LINES;
+    assert(Number.isInteger(this.indexRunLines) && this.indexRunLines >= 1, 'indexRunLines >= 1');
     const plan = state.plan;
     this.batch = new Batch(options.batchSize, plan.orderWalkLinesMax);
     this.sequencer = new Sequencer(state, this.batch);
@@ -189,8 +214,11 @@ export class Engine {
     const engine = new Engine(store, options);
     await engine.recover();
     engine.writer = new CommitWriter(
-      options.dbFile,
-      options.synchronous ?? 'FULL',
+      {
+        dbFile: options.dbFile,
+        synchronous: options.synchronous ?? 'FULL',
+        indexChunkMin: options.indexChunkMin ?? INDEX_RUN_CHUNK_MIN,
+      },
       COMMITS_IN_FLIGHT_MAX,
     );
     return engine;
@@ -281,7 +309,7 @@ export class Engine {
     const every = this.snapshotInterval();
     if (every > 0 && this.state.lastSeq - this.lastSnapshotSeq >= every) {
       const snapshotStarted = performance.now();
-      await this.writer?.drain();
+      await this.indexEverything();
       this.snapshot();
       this.phases.add('snapshot', snapshotStarted);
     }
@@ -352,6 +380,10 @@ export class Engine {
       this.settle(entry, seq, outcome);
     }
     if (this.recovering) {
+      const index = this.recoveryIndex;
+      assert(index !== null, 'recovery knows what the index holds');
+      const lines = this.merge.output;
+      this.tail.append(lines, (row) => !isIndexed(index, lines.beneficiary[row]!, lines.seq[row]!));
       for (let entry = 0; entry < batch.entryCount; entry++) {
         if (this.entryLoggedOutcome[entry] !== this.entryOutcome[entry]) {
           const seq = batch.entrySeq[entry];
@@ -367,7 +399,8 @@ export class Engine {
       });
       const commitStarted = this.phases.add('merge', mergeStarted);
       await this.writer.waitForRoom();
-      const message = this.commitMessage();
+      this.tail.append(this.merge.output);
+      const message = this.commitMessage(this.indexControl());
       this.pendingDurable.push(this.writer.commit(message, batch.entrySeq[0]!));
       this.phases.add('commit', commitStarted);
     }
@@ -375,8 +408,100 @@ export class Engine {
     this.entryEvents.length = 0;
   }
 
+  /**
+   * Seals the gathered lines into a run once there are enough and the last run is indexed
+   * (the commit thread inserts one run at a time); the tail seals at the same batch.
+   */
+  private indexControl(): IndexControl {
+    const tail = this.tail;
+    if (tail.sealedCount > 0) tail.dropIndexed(this.store.indexState().cursor);
+    if (tail.sealedCount > 0 || tail.gatheringCount < this.indexRunLines) return INDEX_NOTHING;
+    tail.seal(this.state.lastSeq);
+    return INDEX_SEAL;
+  }
+
+  /**
+   * Has the commit thread index every line it holds, in one commit with no events: before a
+   * snapshot (recovery from it must find every line up to its seq indexed) and at close.
+   */
+  private async indexEverything(): Promise<void> {
+    const writer = this.writer;
+    assert(writer !== null && this.batch.entryCount === 0, 'indexed between batches');
+    await writer.drain();
+    const none = createLineColumns(0);
+    const message: Omit<CommitMessage, 'batchId'> = {
+      cursorSeq: this.state.lastSeq,
+      eventCount: 0,
+      eventSeq: new Float64Array(0),
+      eventType: new Uint8Array(0),
+      eventAtMs: new Float64Array(0),
+      eventOutcome: new Int32Array(0),
+      eventIds: '',
+      eventIdEnd: new Int32Array(0),
+      eventBodies: new Uint8Array(0),
+      eventBodyEnd: new Int32Array(0),
+      lines: none,
+      index: INDEX_ALL,
+    };
+    await writer.commit(message, this.state.lastSeq + 1);
+    this.tail.clear();
+  }
+
+  /**
+   * A distributor's newest lines of committed events first, each with its order id: those
+   * the index does not hold yet from the tail, then the index's, all read as of one commit.
+   * Pages like Store.recentLines.
+   */
+  recentLines(distributor: number, limit: number, beforeSeq?: number, beforeOrdinal = 0): Line[] {
+    assert(Number.isInteger(limit) && limit >= 1, 'recentLines limit must be >= 1');
+    assert(limit <= RECENT_LINES_LIMIT_MAX, `recentLines limit > ${RECENT_LINES_LIMIT_MAX}`);
+    const store = this.store;
+    return store.consistentRead(() => {
+      // Lines of events not committed yet are in the tail too; nobody may see them.
+      const end = store.cursor() + 1;
+      const [seq, ordinal] =
+        beforeSeq === undefined || beforeSeq > end ? [end, 0] : [beforeSeq, beforeOrdinal];
+      const unindexed: TailLine[] = [];
+      this.tail.recent(distributor, store.indexState(), seq, ordinal, limit, unindexed);
+      const lines = store.withOrders(unindexed);
+      // Every indexed line of a distributor is older than every unindexed one (index-runs.ts).
+      if (lines.length < limit) {
+        lines.push(...store.recentLines(distributor, limit - lines.length, seq, ordinal));
+      }
+      return lines;
+    });
+  }
+
+  /**
+   * SPEC 4's export of the engine as it stands, the lines not indexed yet included. Only
+   * between commits (none in flight), when neither the cursor nor the index moves.
+   */
+  *exportLines(): IterableIterator<string> {
+    assert(this.writer === null || this.writer.inFlightCount === 0, 'export between commits');
+    const index = this.store.indexState();
+    const upto = this.store.cursor();
+    yield* exportLines(this.state, this.store, (distributor, add) =>
+      this.tail.sum(distributor, index, upto, add),
+    );
+  }
+
+  /** One distributor's net earnings by type from the lines of events up to `upto`. */
+  earningsOf(distributor: number, upto: number): Record<EarningType, number> {
+    const store = this.store;
+    return store.consistentRead(() => {
+      const earned = store.earningsOf(distributor, upto);
+      const committedUpto = Math.min(upto, store.cursor());
+      this.tail.sum(distributor, store.indexState(), committedUpto, (code, amountCents) => {
+        const type = lineTypeFromCode(code);
+        if (type !== 'withdrawal') earned[type] += amountCents;
+      });
+      for (const total of Object.values(earned)) assertSafeInteger(total, 'earnings total');
+      return earned;
+    });
+  }
+
   /** The batch as columns for the commit thread (see commit-message.ts). */
-  private commitMessage(): Omit<CommitMessage, 'batchId'> {
+  private commitMessage(index: IndexControl): Omit<CommitMessage, 'batchId'> {
     const batch = this.batch;
     const count = batch.entryCount;
     const eventType = new Uint8Array(count);
@@ -413,6 +538,7 @@ export class Engine {
       eventBodies,
       eventBodyEnd,
       lines: copyLines(this.merge.output),
+      index,
     };
   }
 
@@ -505,29 +631,39 @@ export class Engine {
    */
   private async recover(): Promise<void> {
     const cursor = this.store.cursor();
-    const image = this.usableSnapshot(cursor);
+    const index = this.store.indexState();
+    const image = this.usableSnapshot(cursor, index.cursor);
     if (image !== undefined) {
       this.state.adopt(image);
       this.recent.restartAt(this.state.lastSeq);
       this.lastSnapshotSeq = this.state.lastSeq;
     }
-    if (cursor === this.state.lastSeq) return;
-    this.recovering = true;
-    for (const logged of this.store.eventsAfter(this.state.lastSeq)) {
-      assert(logged.seq === this.state.lastSeq + 1, 'the log has a gap');
-      await this.sequence(decodeEvent(logged.body), -1, logged.outcome);
+    if (cursor !== this.state.lastSeq) {
+      this.recovering = true;
+      this.recoveryIndex = index;
+      for (const logged of this.store.eventsAfter(this.state.lastSeq)) {
+        assert(logged.seq === this.state.lastSeq + 1, 'the log has a gap');
+        await this.sequence(decodeEvent(logged.body), -1, logged.outcome);
+      }
+      await this.flush();
+      this.recovering = false;
+      this.recoveryIndex = null;
+      assert(this.state.lastSeq === cursor, 'recovery must end at the committed cursor');
+      this.resetCounters();
     }
-    await this.flush();
-    this.recovering = false;
-    assert(this.state.lastSeq === cursor, 'recovery must end at the committed cursor');
-    this.resetCounters();
+    // The lines replay found unindexed, and the rest of a run a crash interrupted, are
+    // indexed now, before the commit thread starts: it begins with the index at the cursor.
+    if (this.tail.lineCount > 0 || index.cursor !== cursor || index.runEnd !== cursor) {
+      this.store.indexRest(this.tail.gathered);
+      this.tail.clear();
+    }
   }
 
   /**
    * The snapshot next to the database, if it belongs to it: not ahead of the cursor, and the
    * event at its seq is the one its id table says. Anything else is only a slower restart.
    */
-  private usableSnapshot(cursor: number): SnapshotImage | undefined {
+  private usableSnapshot(cursor: number, indexCursor: number): SnapshotImage | undefined {
     const file = snapshotPathFor(this.options.dbFile);
     let image: SnapshotImage | undefined;
     try {
@@ -540,7 +676,10 @@ export class Engine {
     if (image === undefined) return undefined;
     const seq = image.scalars.lastSeq;
     const logged = seq === 0 ? undefined : this.store.eventAt(seq);
+    // Replay regenerates the lines of events after the snapshot only: those up to it must be
+    // indexed, which indexEverything before each snapshot makes so.
     const matches =
+      seq <= indexCursor &&
       seq <= cursor &&
       (seq === 0 ||
         (logged !== undefined &&
@@ -576,9 +715,15 @@ export class Engine {
 
   async close(): Promise<void> {
     try {
-      await Promise.all(this.pendingDurable);
-      await this.writer?.close();
-      this.writer = null;
+      try {
+        await Promise.all(this.pendingDurable);
+        if (this.writer !== null) await this.indexEverything();
+      } finally {
+        // Even after a failure: the commit and checkpoint threads must end, or they keep the
+        // process alive.
+        await this.writer?.close();
+        this.writer = null;
+      }
       if (this.snapshotInterval() > 0 && this.state.lastSeq !== this.lastSnapshotSeq) {
         this.snapshot();
       }

@@ -2,7 +2,7 @@ import { assert, assertSafeInteger } from '../core/assert.js';
 import { OUTCOME_ACCEPTED, ruleReasonCode } from '../events/reasons.js';
 import { lineTypeCode } from '../ledger/line.js';
 import { ENTRY_ORDER, ENTRY_REFUND, ENTRY_WITHDRAW, type Batch } from './batch.js';
-import { LineBuffer } from './line-buffer.js';
+import { LineBuffer } from '../ledger/line-buffer.js';
 import type { EngineState } from './state.js';
 
 const FAST_START = lineTypeCode('fast_start');

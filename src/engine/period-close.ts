@@ -13,7 +13,7 @@ import {
 } from './close-kernel.js';
 import { runInRanges, type CloseTask } from './walk-task.js';
 import { FLAG_PLACED, FLAG_PLACED_RIGHT } from './distributor-views.js';
-import type { LineBuffer } from './line-buffer.js';
+import type { LineBuffer } from '../ledger/line-buffer.js';
 import type { EngineState } from './state.js';
 
 const BINARY = lineTypeCode('binary');

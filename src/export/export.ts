@@ -1,5 +1,6 @@
 import { assert } from '../core/assert.js';
 import type { EngineState } from '../engine/state.js';
+import { lineTypeFromCode } from '../ledger/line.js';
 import type { Store } from '../store/store.js';
 import { emptyEarnings, formatSummaryLine } from './summary.js';
 
@@ -8,8 +9,14 @@ import { emptyEarnings, formatSummaryLine } from './summary.js';
  * balances are summed by SQLite from the ledger; title and paid-as rank come from the engine's
  * state. Each balance is checked against the live balance column: the two are computed apart
  * (one from committed lines, one by the merge), so a difference means a lost or doubled line.
+ * `unindexed` adds a distributor's committed lines the line index does not hold yet (the
+ * engine's ledger tail; Engine.exportLines), line by line.
  */
-export function* exportLines(state: EngineState, store: Store): IterableIterator<string> {
+export function* exportLines(
+  state: EngineState,
+  store: Store,
+  unindexed?: (distributor: number, add: (type: number, amountCents: number) => void) => void,
+): IterableIterator<string> {
   const ids = state.d.externalId.slice(0, state.count).sort();
   const earnings = store.earningsByDistributor();
   let next = earnings.next();
@@ -31,6 +38,16 @@ export function* exportLines(state: EngineState, store: Store): IterableIterator
       next = earnings.next();
     }
     assert(!next.done ? next.value.distributor > distributor : true, 'ledger names an unknown id');
+    if (unindexed !== undefined) {
+      const totals = { ...summary, earnedCents: { ...summary.earnedCents } };
+      unindexed(distributor, (code, amountCents) => {
+        const type = lineTypeFromCode(code);
+        if (type === 'withdrawal') totals.withdrawnCents -= amountCents;
+        else totals.earnedCents[type] += amountCents;
+        totals.balanceCents += amountCents;
+      });
+      summary = totals;
+    }
     assert(summary.balanceCents === state.d.balance[slot], `balance of ${distributor} differs`);
     yield formatSummaryLine(summary);
   }

@@ -26,7 +26,10 @@ function insertSql(table: string, columns: readonly string[], rowCount: number):
   return `INSERT INTO ${table} (${columns.join(',')}) VALUES ${rows}`;
 }
 
-/** Writes each line, whole, to the hot level of the line index (schema.ts). */
+/**
+ * Writes lines, whole, to the line index (schema.ts) in an order the caller gives: a run's
+ * rows in key order, one key range per call.
+ */
 export class LineInserter {
   private readonly chunk: Statement;
   private readonly single: Statement;
@@ -40,22 +43,27 @@ export class LineInserter {
     assert(Number.isInteger(rowsPerStatement) && rowsPerStatement >= 1, 'rowsPerStatement >= 1');
     // SQLite's bind limit (SQLITE_MAX_VARIABLE_NUMBER) is 32766 in better-sqlite3's build.
     assert(rowsPerStatement * LINE_INDEX_COLUMNS.length <= 32766, 'too many rows per statement');
-    this.chunk = db.prepare(insertSql('line_index_hot', LINE_INDEX_COLUMNS, rowsPerStatement));
-    this.single = db.prepare(insertSql('line_index_hot', LINE_INDEX_COLUMNS, 1));
+    this.chunk = db.prepare(insertSql('line_index', LINE_INDEX_COLUMNS, rowsPerStatement));
+    this.single = db.prepare(insertSql('line_index', LINE_INDEX_COLUMNS, 1));
     this.params = new Array<number>(rowsPerStatement * LINE_INDEX_COLUMNS.length).fill(0);
   }
 
-  /** Inserts rows `0 .. lines.count-1`; the caller owns the transaction. */
-  insert(lines: LineColumns): void {
-    const order = this.keyOrder.sort(lines);
+  /** Inserts every row of `lines` in key order; the caller owns the transaction. */
+  insertAll(lines: LineColumns): void {
+    this.insert(lines, this.keyOrder.sort(lines), 0, lines.count);
+  }
+
+  /** Inserts rows `order[from] .. order[to - 1]` of `lines`; the caller owns the transaction. */
+  insert(lines: LineColumns, order: Int32Array, from: number, to: number): void {
+    assert(0 <= from && from <= to && to <= order.length, 'insert range inside the order');
     const rows = this.rowsPerStatement;
-    const full = lines.count - (lines.count % rows);
-    let at = 0;
+    const full = to - ((to - from) % rows);
+    let at = from;
     for (; at < full; at += rows) {
       this.fill(lines, order, at);
       this.chunk.run(this.params);
     }
-    for (; at < lines.count; at++) {
+    for (; at < to; at++) {
       const row = order[at] as number;
       this.single.run(
         lines.beneficiary[row],
@@ -88,10 +96,10 @@ export class LineInserter {
 }
 
 /**
- * The batch's rows in index key order (beneficiary, seq, ordinal): a stable LSD radix sort on
+ * A run's rows in index key order (beneficiary, seq, ordinal): a stable LSD radix sort on
  * the beneficiary (two 16-bit digits) of rows already in (seq, ordinal) order. Inserted in key
  * order, consecutive rows land on the same or the next b-tree page, which is still in the CPU
- * cache, instead of one random page of the hot index per row. Buffers are reused.
+ * cache, and each page of the index is dirtied at most once per run. Buffers are reused.
  */
 export class BeneficiaryOrder {
   private order = new Int32Array(0);

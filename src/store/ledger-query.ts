@@ -20,31 +20,35 @@ import type { LineRow } from './schema.js';
 
 const REFUND_EVENT = eventTypeCode('refund');
 
-/**
- * Newest first from the cursor (beforeSeq, beforeOrdinal), exclusive. Each level of the index
- * (schema.ts) gives at most LIMIT whole lines from a range scan on its primary key that starts
- * at the cursor; the merge keeps the newest LIMIT, and each costs only a rowid lookup into
- * `events` (type and, for orders and refunds only, the body the order id comes from). Every
- * sort is over at most 2 * LIMIT rows.
- */
-const INDEX_LEVEL_SQL = (table: string) => `
-  SELECT * FROM (
-    SELECT seq, ordinal, beneficiary, type, level, source, amount FROM ${table}
-    WHERE beneficiary = @beneficiary AND (seq, ordinal) < (@seq, @ordinal)
-    ORDER BY seq DESC, ordinal DESC LIMIT @limit)`;
+/** An event's body when its lines carry an order id (orders and refunds), else NULL. */
+const EVENT_ORDER_BODY_SQL = (table: string) =>
+  `CASE WHEN ${table}.type IN (${ORDER_EVENT_CODE}, ${REFUND_EVENT}) THEN ${table}.body END`;
 
+/**
+ * Newest first from the cursor (beforeSeq, beforeOrdinal), exclusive: at most LIMIT whole lines
+ * from one range scan of the line index's primary key, each with a rowid lookup into `events`
+ * (type and, for orders and refunds only, the body the order id comes from).
+ */
 export const RECENT_LINES_SQL = `
 WITH newest AS (
-  ${INDEX_LEVEL_SQL('line_index_hot')}
-  UNION ALL
-  ${INDEX_LEVEL_SQL('line_index_cold')}
+  SELECT seq, ordinal, beneficiary, type, level, source, amount FROM line_index
+  WHERE beneficiary = @beneficiary AND (seq, ordinal) < (@seq, @ordinal)
   ORDER BY seq DESC, ordinal DESC LIMIT @limit)
 SELECT n.seq AS seq, n.ordinal AS ordinal, n.beneficiary AS beneficiary, n.type AS type,
   n.level AS level, n.source AS source, n.amount AS amountCents, e.type AS eventType,
-  CASE WHEN e.type IN (${ORDER_EVENT_CODE}, ${REFUND_EVENT}) THEN e.body END AS body
+  ${EVENT_ORDER_BODY_SQL('e')} AS body
 FROM newest AS n
 JOIN events AS e ON e.seq = n.seq
 ORDER BY n.seq DESC, n.ordinal DESC`;
+
+/** The same two columns for lines the index does not hold yet (ledger-tail.ts). */
+export const EVENT_ORDER_SQL = `
+SELECT type AS eventType, ${EVENT_ORDER_BODY_SQL('events')} AS body FROM events WHERE seq = ?`;
+
+export interface EventOrderRow {
+  readonly eventType: number;
+  readonly body: Buffer | null;
+}
 
 export interface RecentLinesParams {
   readonly beneficiary: number;
@@ -108,28 +112,18 @@ export type EarningsRow = {
 
 const WITHDRAWAL = lineTypeCode('withdrawal');
 
-/** Per beneficiary sums of one index level, which is already in beneficiary order. */
-const LEVEL_EARNINGS_SQL = (table: string) => `
-  SELECT beneficiary,
-    ${EARNING_TYPES.map(
-      (type) => `SUM(CASE type WHEN ${lineTypeCode(type)} THEN amount ELSE 0 END) AS e_${type}`,
-    ).join(',\n    ')},
-    SUM(CASE type WHEN ${WITHDRAWAL} THEN amount ELSE 0 END) AS w,
-    SUM(amount) AS b
-  FROM ${table} GROUP BY beneficiary`;
-
 /**
- * Built from EARNING_TYPES so the SQL and the line type codes cannot drift apart. Each index
- * level is summed in its own key order (a streaming scan, no sort of the whole ledger); only
- * the per-distributor subtotals, at most two per distributor, are merged.
+ * Built from EARNING_TYPES so the SQL and the line type codes cannot drift apart. The index is
+ * summed in its own key order: a streaming scan, no sort of the whole ledger.
  */
 export const EARNINGS_SQL = `
 SELECT beneficiary AS distributor,
-  ${EARNING_TYPES.map((type) => `SUM(e_${type}) AS earned_${type}`).join(',\n  ')},
-  -SUM(w) AS withdrawn,
-  SUM(b) AS balance
-FROM (${LEVEL_EARNINGS_SQL('line_index_cold')}
-  UNION ALL ${LEVEL_EARNINGS_SQL('line_index_hot')})
+  ${EARNING_TYPES.map(
+    (type) => `SUM(CASE type WHEN ${lineTypeCode(type)} THEN amount ELSE 0 END) AS earned_${type}`,
+  ).join(',\n  ')},
+  -SUM(CASE type WHEN ${WITHDRAWAL} THEN amount ELSE 0 END) AS withdrawn,
+  SUM(amount) AS balance
+FROM line_index
 GROUP BY beneficiary
 ORDER BY beneficiary`;
 
@@ -156,14 +150,12 @@ export function toEarnings(row: EarningsRow): DistributorEarnings {
 }
 
 /**
- * One distributor's net earnings by type from lines of events up to `upto` (inclusive): the
- * dashboard's starting figures as of a committed seq, found through both index levels.
+ * One distributor's net earnings by type from indexed lines of events up to `upto`
+ * (inclusive): with the lines not indexed yet, the dashboard's figures as of a committed seq.
  */
 export const EARNINGS_OF_SQL = `
-SELECT type, SUM(amount) AS amount FROM (
-  SELECT type, amount FROM line_index_hot WHERE beneficiary = @beneficiary AND seq <= @upto
-  UNION ALL
-  SELECT type, amount FROM line_index_cold WHERE beneficiary = @beneficiary AND seq <= @upto)
+SELECT type, SUM(amount) AS amount FROM line_index
+WHERE beneficiary = @beneficiary AND seq <= @upto
 GROUP BY type`;
 
 export interface EarningsOfParams {

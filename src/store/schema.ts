@@ -14,30 +14,35 @@
  *   table one shape for six event types.
  * - The ledger is the line index below: one row per line, keyed for the reads that matter (a
  *   distributor's newest lines, per distributor sums) and holding every column of the line
- *   (type, level, source, amount), so "my last 50 lines" is two bounded range scans with no
+ *   (type, level, source, amount), so "my last 50 lines" is one bounded range scan with no
  *   lookup per line. A line is written once, as one row. There is no order id column: it is
  *   derived from the event at the line's seq (ledger-query.ts), which saves ~10-70 bytes a
  *   line. There are no CHECK constraints either: they would run per row on the write path;
  *   `commitBatch` asserts the same invariants once per line in JS before anything is written.
- *   The view `ledger` is both index levels, for exports, tests and operators.
+ *   The view `ledger` is the line index, for exports, tests and operators: it holds every line
+ *   once the engine has closed (a close indexes what it holds in memory).
  * - A refund reverses the lines of one order (SPEC 3.3), so an order's row of `events` also
  *   carries its lines, `lines`, an ORDER_LINES blob (native-layout/order-lines.ts; NULL for
  *   every other event and for an order that paid nothing). Schema v3 kept a second table,
  *   `lines` (seq, ordinal, beneficiary), clustered by seq for this lookup: a second b-tree row
  *   per line that cost the commit thread about a third of its time; the blob is a few bytes
  *   more in a row that is written anyway.
- * - The line index is kept as two WITHOUT ROWID tables on (beneficiary, seq, ordinal) rather
- *   than one. One big index takes a random b-tree insert per line, and every commit then
- *   rewrites every page it touched: at 15M lines that is tens of thousands of 4 KiB pages per
- *   batch, and throughput falls as the ledger grows (measured 99k lines/s over 15M lines,
- *   ending near 70k). So each batch's entries go into `line_index_hot`, which stays small (a
- *   commit touches few pages), and once it holds `HOT_INDEX_LINES_MAX` entries a sweep moves
- *   them into `line_index_cold` in key order: sorted bulk inserts that touch each cold page at
- *   most once per sweep (measured 180k lines/s, flat, over the same 15M). The sweep is spread
- *   over the following commits, each moving the next key range of about twice its own lines,
- *   so no single commit stalls for the whole hot index (a 1M-entry move took ~1 s and showed
- *   as a p99 ack latency of the same size). A query reads both levels, each a bounded range
- *   scan, newest first; an entry is in exactly one of them at every commit.
+ * - The line index is one WITHOUT ROWID table on (beneficiary, seq, ordinal), written in
+ *   runs, never line by line. Every insert of a random beneficiary dirties a page of the
+ *   index, and every commit then rewrites every page it dirtied: with one commit per batch
+ *   that cost ~600 bytes of WAL and most of the commit thread's time per line (schema v4 kept
+ *   a small "hot" index for this and swept it into the big one; the hot pages were still
+ *   rewritten by every commit). So a commit writes no index rows (its lines follow from the
+ *   log it does write), and the commit thread gathers them in memory into a run of
+ *   about INDEX_RUN_LINES lines; the run is then sorted and inserted in key order over the
+ *   following commits, one key range of about twice the commit's own lines each, so every
+ *   index page is touched at most once per run and no commit stalls for a whole run.
+ *   Three meta values say what the index holds, in the same transactions as the rows:
+ *   `index_cursor` c0 (every line of an event up to c0 is indexed), `index_run_end` c1 and
+ *   `index_run_from` b (a run of the events (c0, c1] is being inserted, and its lines of
+ *   beneficiaries below b already are). Lines of committed events not yet indexed are
+ *   served from the engine's memory (src/ledger/ledger-tail.ts) and rebuilt from the log by
+ *   recovery, so none is lost or indexed twice (docs/pipeline.md "The line index").
  * - `snapshot` is a single row (`CHECK (id = 1)`) holding the engine's state image at a seq,
  *   so recovery is "load snapshot, replay `events` after its seq".
  *
@@ -46,12 +51,17 @@
  */
 
 /** Bump on any change to the DDL below; `Store.open` refuses a file with another version. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
-/** Entries the hot index holds before a sweep starts moving it into the cold one. */
-export const HOT_INDEX_LINES_MAX = 1_000_000;
-/** Fewest entries one commit of a sweep moves. */
-export const HOT_INDEX_MERGE_CHUNK_MIN = 4_096;
+/**
+ * Lines gathered in memory before they are sealed into a run and indexed (see above). Bigger
+ * runs touch each index page for more lines, but cost memory on two threads; 2^20 - 2^17
+ * leaves room for the batch that completes a run within a 2^20-line buffer (LineBuffer
+ * doubles), where 2^20 itself would double every run's buffers to 2^21.
+ */
+export const INDEX_RUN_LINES = (1 << 20) - (1 << 17);
+/** Fewest lines of a run one commit inserts. */
+export const INDEX_RUN_CHUNK_MIN = 4_096;
 
 /** Written to the SQLite header (`PRAGMA application_id`) so a foreign file is recognised. */
 export const APPLICATION_ID = 0x55504c4e; // 'UPLN'
@@ -59,6 +69,9 @@ export const APPLICATION_ID = 0x55504c4e; // 'UPLN'
 export const META_SCHEMA_VERSION = 'schema_version';
 export const META_CURSOR = 'cursor';
 export const META_PLAN = 'plan';
+export const META_INDEX_CURSOR = 'index_cursor';
+export const META_INDEX_RUN_END = 'index_run_end';
+export const META_INDEX_RUN_FROM = 'index_run_from';
 
 /** Column order of the line index tables as the multi-row insert binds it. */
 export const LINE_INDEX_COLUMNS = [
@@ -70,17 +83,6 @@ export const LINE_INDEX_COLUMNS = [
   'source',
   'amount',
 ] as const;
-
-/**
- * The two levels of the line index are one table definition under two names: the view
- * `ledger` and every sweep move rows between them column for column.
- */
-function lineIndexLevelSql(table: string): string {
-  return `CREATE TABLE ${table} (
-  ${LINE_INDEX_COLUMNS.map((column) => `${column} INTEGER NOT NULL`).join(',\n  ')},
-  PRIMARY KEY (beneficiary, seq, ordinal)
-) STRICT, WITHOUT ROWID;`;
-}
 
 export const SCHEMA_SQL = `
 CREATE TABLE meta (
@@ -98,12 +100,12 @@ CREATE TABLE events (
   lines BLOB
 ) STRICT;
 
-${lineIndexLevelSql('line_index_hot')}
+CREATE TABLE line_index (
+  ${LINE_INDEX_COLUMNS.map((column) => `${column} INTEGER NOT NULL`).join(',\n  ')},
+  PRIMARY KEY (beneficiary, seq, ordinal)
+) STRICT, WITHOUT ROWID;
 
-${lineIndexLevelSql('line_index_cold')}
-
-CREATE VIEW ledger AS
-  SELECT * FROM line_index_hot UNION ALL SELECT * FROM line_index_cold;
+CREATE VIEW ledger AS SELECT * FROM line_index;
 
 CREATE TABLE snapshot (
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -112,28 +114,8 @@ CREATE TABLE snapshot (
 ) STRICT;
 `;
 
-/** Past every beneficiary id (ids are at most 2^31 - 1). */
+/** Past every beneficiary id (ids are at most 2^31 - 1): `index_run_from` when no run is open. */
 export const BENEFICIARY_END = 2 ** 31;
-
-/** Where a sweep step that starts at @from and moves about @offset entries ends (exclusive). */
-export const SWEEP_END_SQL = `
-SELECT beneficiary FROM line_index_hot WHERE beneficiary >= @from
-ORDER BY beneficiary LIMIT 1 OFFSET @offset`;
-
-/** One sweep step: the hot entries of beneficiaries [@from, @to), into the cold level in order. */
-export const MOVE_HOT_RANGE_SQL = `
-INSERT INTO line_index_cold (${LINE_INDEX_COLUMNS.join(', ')})
-  SELECT ${LINE_INDEX_COLUMNS.join(', ')} FROM line_index_hot
-  WHERE beneficiary >= @from AND beneficiary < @to ORDER BY beneficiary, seq, ordinal`;
-
-export const DELETE_HOT_RANGE_SQL = `
-DELETE FROM line_index_hot WHERE beneficiary >= @from AND beneficiary < @to`;
-
-/** Moves the whole hot index into the cold one in key order (bulk ledger builds). */
-export const MERGE_HOT_INDEX_SQL = `
-INSERT INTO line_index_cold (${LINE_INDEX_COLUMNS.join(', ')})
-  SELECT ${LINE_INDEX_COLUMNS.join(', ')} FROM line_index_hot ORDER BY beneficiary, seq, ordinal;
-DELETE FROM line_index_hot;`;
 
 /** Column order of `events` as the multi-row insert binds it. */
 export const EVENT_COLUMNS = ['seq', 'id', 'type', 'at', 'outcome', 'body', 'lines'] as const;

@@ -25,8 +25,17 @@ import { readOrderLines } from '../../native-layout/index.js';
 import { EventInserter, LineInserter } from './batch-insert.js';
 import { ORDER_EVENT_CODE } from './event-codec.js';
 import {
+  assertIndexState,
+  INDEX_ALL,
+  IndexRuns,
+  isIndexed,
+  type IndexControl,
+  type IndexState,
+} from './index-runs.js';
+import {
   EARNINGS_OF_SQL,
   EARNINGS_SQL,
+  EVENT_ORDER_SQL,
   RECENT_LINES_SQL,
   toEarnings,
   toEarningsOf,
@@ -34,17 +43,17 @@ import {
   type DistributorEarnings,
   type EarningsOfStatement,
   type EarningsRow,
+  type EventOrderRow,
   type RecentLinesStatement,
 } from './ledger-query.js';
 import {
   APPLICATION_ID,
-  HOT_INDEX_LINES_MAX,
   BENEFICIARY_END,
-  DELETE_HOT_RANGE_SQL,
-  HOT_INDEX_MERGE_CHUNK_MIN,
-  MOVE_HOT_RANGE_SQL,
-  SWEEP_END_SQL,
+  INDEX_RUN_CHUNK_MIN,
   META_CURSOR,
+  META_INDEX_CURSOR,
+  META_INDEX_RUN_END,
+  META_INDEX_RUN_FROM,
   META_PLAN,
   META_SCHEMA_VERSION,
   SCHEMA_SQL,
@@ -55,6 +64,7 @@ import {
 
 export type { LineRow, LoggedEvent } from './schema.js';
 export type { DistributorEarnings } from './ledger-query.js';
+export type { IndexControl, IndexState } from './index-runs.js';
 
 export interface StoreOptions {
   /**
@@ -62,12 +72,10 @@ export interface StoreOptions {
    * power loss. NORMAL: it survives a process crash only (fsync at checkpoints).
    */
   readonly synchronous?: 'FULL' | 'NORMAL';
-  /** Page cache; the hot line index and the upper levels of the cold one should fit. */
+  /** Page cache; the upper levels of the line index should fit. */
   readonly cacheSizeMiB?: number;
-  /** Hot line-index entries that start a sweep into the cold level (schema.ts). */
-  readonly hotIndexLinesMax?: number;
-  /** Fewest hot entries one commit of a sweep moves (tests make it small to see many steps). */
-  readonly hotIndexMergeChunkMin?: number;
+  /** Fewest lines of a run one commit indexes (tests make it small to see many steps). */
+  readonly indexChunkMin?: number;
   /**
    * Bytes of the file read through a memory map instead of read() calls (0 = none; SQLite's
    * build caps it near 2 GiB). Worth it for a connection that does random reads over a big
@@ -96,11 +104,11 @@ export interface StoreSettings {
 }
 
 /**
- * The writer's page cache. It must hold the hot line index (at most HOT_INDEX_LINES_MAX
- * entries, ~35 MiB) and the upper levels of the cold one, whose other pages a sweep reads
- * from the OS page cache. Measured: 256 MiB and 64 MiB replay 1M distributors at the same
- * speed, but at 10M, 64 MiB was 7% slower (83.7k -> 78.0k events/s); 256 MiB is resident
- * memory the 10M-distributor budget cannot spare. 128 MiB sits between.
+ * The writer's page cache. It should hold the upper levels of the line index, whose other
+ * pages a run's insert reads from the OS page cache. Measured (schema v4): 256 MiB and 64 MiB
+ * replay 1M distributors at the same speed, but at 10M, 64 MiB was 7% slower (83.7k -> 78.0k
+ * events/s); 256 MiB is resident memory the 10M-distributor budget cannot spare. 128 MiB sits
+ * between.
  */
 export const CACHE_SIZE_MIB_DEFAULT = 128;
 export const BUSY_TIMEOUT_MS_DEFAULT = 5_000;
@@ -122,16 +130,23 @@ const WITHDRAWAL = lineTypeCode('withdrawal');
 type Db = Database.Database;
 
 interface Writer {
-  readonly events: EventInserter;
-  readonly lines: LineInserter;
-  readonly setCursor: Database.Statement<[number], unknown>;
+  readonly runs: IndexRuns;
   readonly setPlan: Database.Statement<[string], unknown>;
   readonly saveSnapshot: Database.Statement<[number, Uint8Array], unknown>;
-  readonly commit: (events: readonly LoggedEvent[], lines: LineColumns, cursor: number) => void;
+  readonly commit: (
+    events: readonly LoggedEvent[],
+    lines: LineColumns,
+    cursor: number,
+    control: IndexControl,
+  ) => void;
+  readonly indexRest: (lines: LineColumns, cursor: number) => void;
 }
 
 interface Readers {
   readonly cursor: Database.Statement<[], number>;
+  readonly meta: Database.Statement<[string], number>;
+  readonly indexMeta: Database.Statement<[], { key: string; value: number }>;
+  readonly eventOrder: Database.Statement<[number], EventOrderRow>;
   readonly plan: Database.Statement<[], string>;
   readonly eventsAfter: Database.Statement<[number], LoggedEvent>;
   readonly eventAt: Database.Statement<[number], LoggedEvent>;
@@ -150,10 +165,10 @@ export class Store {
 
   private constructor(
     private readonly db: Db,
-    merge: HotIndexMerge,
+    indexChunkMin: number,
   ) {
     this.readers = prepareReaders(db);
-    this.writer = db.readonly ? null : prepareWriter(db, this.readers, merge);
+    this.writer = db.readonly ? null : prepareWriter(db, this.readers, indexChunkMin);
   }
 
   static open(file: string, options: StoreOptions = {}): Store {
@@ -163,10 +178,7 @@ export class Store {
       applyPragmas(db, options);
       if (!readonly) createSchemaIfEmpty(db);
       verifySchema(db, file);
-      const store = new Store(db, {
-        hotIndexLinesMax: options.hotIndexLinesMax ?? HOT_INDEX_LINES_MAX,
-        chunkMin: options.hotIndexMergeChunkMin ?? HOT_INDEX_MERGE_CHUNK_MIN,
-      });
+      const store = new Store(db, options.indexChunkMin ?? INDEX_RUN_CHUNK_MIN);
       store.assertCursorMatchesLog();
       return store;
     } catch (error) {
@@ -193,18 +205,78 @@ export class Store {
    * cursor+2, ...), `lines` must belong to those events (seq within the batch, ordinals 0.. in
    * order per seq) and `cursorSeq` must be the last event's seq (the cursor if there are no
    * events). Any violation, or any SQLite error (e.g. a duplicate event id), throws and leaves
-   * the database exactly as it was.
+   * the database exactly as it was. `control` says what the line index does in the same
+   * transaction (index-runs.ts); the default, INDEX_ALL, indexes every line at once, which is
+   * what a caller that reads the index right after wants. The engine's commit thread gathers
+   * lines into runs instead.
    */
-  commitBatch(events: readonly LoggedEvent[], lines: LineColumns, cursorSeq: number): void {
+  commitBatch(
+    events: readonly LoggedEvent[],
+    lines: LineColumns,
+    cursorSeq: number,
+    control: IndexControl = INDEX_ALL,
+  ): void {
     const writer = this.writableOrThrow();
     const cursor = this.cursor();
     assertBatchEvents(events, cursor, cursorSeq);
     assertBatchLines(lines, cursor, cursorSeq);
     if (events.length === 0) {
       assert(lines.count === 0, 'lines without events');
-      return; // Nothing to make durable: spare the fsync.
+      const complete = writer.runs.pendingCount === 0 && this.indexState().cursor === cursor;
+      if (!control.all || complete) return; // Nothing to make durable: spare the fsync.
     }
-    writer.commit(events, lines, cursorSeq);
+    writer.commit(events, lines, cursorSeq, control);
+  }
+
+  /**
+   * What the line index holds (index-runs.ts), as of the last commit: one statement, so the
+   * values come from one commit even while the commit thread writes.
+   */
+  indexState(): IndexState {
+    const values = new Map(this.readers.indexMeta.all().map((row) => [row.key, row.value]));
+    const read = (key: string): number => {
+      const value = values.get(key);
+      assert(value !== undefined, `meta ${key} row missing`);
+      assertSafeInteger(value, key);
+      return value;
+    };
+    const state = {
+      cursor: read(META_INDEX_CURSOR),
+      runEnd: read(META_INDEX_RUN_END),
+      runFrom: read(META_INDEX_RUN_FROM),
+    };
+    assertIndexState(state, read(META_CURSOR));
+    return state;
+  }
+
+  /**
+   * Recovery: indexes `lines`, every line of committed events that the index lacks, in ledger
+   * order, and closes any run a crash interrupted: the index then reaches the cursor.
+   */
+  indexRest(lines: LineColumns): void {
+    const writer = this.writableOrThrow();
+    const cursor = this.cursor();
+    assertUnindexedLines(lines, this.indexState(), cursor);
+    writer.indexRest(lines, cursor);
+  }
+
+  /** Runs `read` in one read transaction: every query in it sees the same commit. */
+  consistentRead<T>(read: () => T): T {
+    return this.db.transaction(read)();
+  }
+
+  /**
+   * `rows` (lines of committed events, newest first) as lines with their order ids: for lines
+   * the index does not hold yet, which carry no event columns of their own.
+   */
+  withOrders(rows: readonly LineRow[]): Line[] {
+    return toLines(
+      rows.map((row) => {
+        const event = this.readers.eventOrder.get(row.seq);
+        assert(event !== undefined, `line of seq ${row.seq} has no committed event`);
+        return { ...row, ...event };
+      }),
+    );
   }
 
   /**
@@ -245,7 +317,8 @@ export class Store {
   }
 
   /**
-   * A distributor's newest lines first, each with its order id (docs "Lines"). Pages: pass
+   * A distributor's newest indexed lines first, each with its order id (docs "Lines"); the
+   * engine adds the lines not indexed yet (Engine.recentLines). Pages: pass
    * the last line's seq and ordinal as `beforeSeq`/`beforeOrdinal` to get the next page; a
    * `beforeSeq` alone means "lines of events before that seq".
    */
@@ -259,7 +332,7 @@ export class Store {
     return toLines(this.readers.recentLines.all(params));
   }
 
-  /** One distributor's net earnings by type from the lines of events up to seq `upto`. */
+  /** One distributor's net earnings by type from the indexed lines of events up to `upto`. */
   earningsOf(distributor: number, upto: number): Record<EarningType, number> {
     assertSafeInteger(upto, 'upto');
     return toEarningsOf(this.readers.earningsOf.all({ beneficiary: distributor, upto }));
@@ -386,6 +459,9 @@ function createSchemaIfEmpty(db: Db): void {
     const insert = db.prepare<[string, number | string]>('INSERT INTO meta VALUES (?, ?)');
     insert.run(META_SCHEMA_VERSION, SCHEMA_VERSION);
     insert.run(META_CURSOR, 0);
+    insert.run(META_INDEX_CURSOR, 0);
+    insert.run(META_INDEX_RUN_END, 0);
+    insert.run(META_INDEX_RUN_FROM, BENEFICIARY_END);
   }).immediate();
 }
 
@@ -410,6 +486,12 @@ function prepareReaders(db: Db): Readers {
   const meta = `SELECT value FROM meta WHERE key = `;
   return {
     cursor: db.prepare<[], number>(`${meta}'${META_CURSOR}'`).pluck(),
+    meta: db.prepare<[string], number>('SELECT value FROM meta WHERE key = ?').pluck(),
+    indexMeta: db.prepare(
+      `SELECT key, value FROM meta WHERE key IN ('${META_CURSOR}', '${META_INDEX_CURSOR}',
+        '${META_INDEX_RUN_END}', '${META_INDEX_RUN_FROM}')`,
+    ),
+    eventOrder: db.prepare(EVENT_ORDER_SQL),
     plan: db.prepare<[], string>(`${meta}'${META_PLAN}'`).pluck(),
     eventsAfter: db.prepare(
       'SELECT seq, id, type, at, outcome, body FROM events WHERE seq > ? ORDER BY seq',
@@ -425,66 +507,47 @@ function prepareReaders(db: Db): Readers {
   };
 }
 
-function prepareWriter(db: Db, readers: Readers, merge: HotIndexMerge): Writer {
-  const { hotIndexLinesMax, chunkMin } = merge;
-  assert(Number.isInteger(hotIndexLinesMax) && hotIndexLinesMax >= 1, 'hotIndexLinesMax >= 1');
-  assert(Number.isInteger(chunkMin) && chunkMin >= 1, 'merge chunk >= 1');
+function prepareWriter(db: Db, readers: Readers, indexChunkMin: number): Writer {
   const events = new EventInserter(db);
-  const lines = new LineInserter(db);
-  const setCursor = db.prepare<[number]>(`UPDATE meta SET value = ? WHERE key = '${META_CURSOR}'`);
-  const countHot = db.prepare<[], number>('SELECT count(*) FROM line_index_hot').pluck();
-  const sweepEnd = db.prepare<{ from: number; offset: number }, number>(SWEEP_END_SQL).pluck();
-  const moveRange = db.prepare<{ from: number; to: number }>(MOVE_HOT_RANGE_SQL);
-  const deleteRange = db.prepare<{ from: number; to: number }>(DELETE_HOT_RANGE_SQL);
-  // As of the last commit (they change only when a commit succeeds): entries in the hot
-  // index, and while a sweep runs, the first beneficiary it has not moved yet.
-  let hotLines = countHot.get() ?? 0;
-  let sweepFrom: number | null = null;
-  /** Moves one key range of the hot index into the cold one; what moved and where it ended. */
-  const sweepStep = (from: number, chunk: number): { moved: number; next: number | null } => {
-    const end = sweepEnd.get({ from, offset: chunk });
-    // A beneficiary with more than `chunk` entries moves whole: a range must make progress.
-    const to = end === undefined ? BENEFICIARY_END : Math.max(end, from + 1);
-    moveRange.run({ from, to });
-    const moved = deleteRange.run({ from, to }).changes;
-    return { moved, next: end === undefined ? null : to };
+  const runs = new IndexRuns(new LineInserter(db), indexChunkMin);
+  const setMeta = db.prepare<[number, string]>('UPDATE meta SET value = ? WHERE key = ?');
+  const set = (key: string, value: number): void => {
+    assert(setMeta.run(value, key).changes === 1, `meta ${key} row missing`);
+  };
+  const readIndexState = (): IndexState => ({
+    cursor: readers.meta.get(META_INDEX_CURSOR)!,
+    runEnd: readers.meta.get(META_INDEX_RUN_END)!,
+    runFrom: readers.meta.get(META_INDEX_RUN_FROM)!,
+  });
+  const setIndexState = (before: IndexState, after: IndexState, cursor: number): void => {
+    assertIndexState(after, cursor);
+    if (after.cursor !== before.cursor) set(META_INDEX_CURSOR, after.cursor);
+    if (after.runEnd !== before.runEnd) set(META_INDEX_RUN_END, after.runEnd);
+    if (after.runFrom !== before.runFrom) set(META_INDEX_RUN_FROM, after.runFrom);
   };
   const transaction = db.transaction(
-    (batch: readonly LoggedEvent[], columns: LineColumns, cursor: number, from: number | null) => {
-      events.insert(batch, columns);
-      lines.insert(columns);
-      // Twice the batch's own lines per commit: the sweep outruns what arrives, and a commit's
-      // extra work stays proportional to its size, never a stall of the whole hot index.
-      const step = from === null ? null : sweepStep(from, Math.max(chunkMin, 2 * columns.count));
-      const changed = setCursor.run(cursor).changes;
-      assert(changed === 1, 'meta cursor row missing');
+    (batch: readonly LoggedEvent[], lines: LineColumns, cursor: number, control: IndexControl) => {
+      events.insert(batch, lines);
+      const before = readIndexState();
+      setIndexState(before, runs.step(lines, cursor, control, before), cursor);
+      set(META_CURSOR, cursor);
       assert(readers.cursor.get() === cursor, 'cursor did not move');
-      return step;
     },
   );
-  const commit = (batch: readonly LoggedEvent[], columns: LineColumns, cursor: number): void => {
-    const from = sweepFrom ?? (hotLines + columns.count >= hotIndexLinesMax ? 0 : null);
-    // IMMEDIATE: take the write lock at BEGIN, so a busy database fails before any work.
-    const step = transaction.immediate(batch, columns, cursor, from);
-    hotLines += columns.count - (step?.moved ?? 0);
-    sweepFrom = step === null ? null : step.next;
-  };
+  const indexRest = db.transaction((lines: LineColumns, cursor: number) => {
+    setIndexState(readIndexState(), runs.indexRest(lines, cursor), cursor);
+  });
   return {
-    events,
-    lines,
-    setCursor,
+    runs,
     setPlan: db.prepare(`INSERT INTO meta VALUES ('${META_PLAN}', ?)`),
     saveSnapshot: db.prepare(
       `INSERT INTO snapshot (id, seq, data) VALUES (1, ?, ?)
        ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, data = excluded.data`,
     ),
-    commit,
+    // IMMEDIATE: take the write lock at BEGIN, so a busy database fails before any work.
+    commit: (batch, lines, cursor, control) => transaction.immediate(batch, lines, cursor, control),
+    indexRest: (lines, cursor) => indexRest.immediate(lines, cursor),
   };
-}
-
-interface HotIndexMerge {
-  readonly hotIndexLinesMax: number;
-  readonly chunkMin: number;
 }
 
 function fail(message: string): never {
@@ -529,6 +592,26 @@ function assertBatchLines(lines: LineColumns, cursor: number, cursorSeq: number)
     if (seq < seqPrevious) fail(`line seq ${seq} goes backwards`);
     const ordinalExpected = seq === seqPrevious ? ordinalPrevious + 1 : 0;
     if (ordinal !== ordinalExpected) fail(`line ${seq}/${ordinal}: expected ${ordinalExpected}`);
+    seqPrevious = seq;
+    ordinalPrevious = ordinal;
+    assertLineValues(lines, row);
+  }
+}
+
+/**
+ * Lines recovery found unindexed: in strictly increasing (seq, ordinal) order, none that the
+ * index holds already (a run a crash interrupted indexed some of its lines, not others).
+ */
+function assertUnindexedLines(lines: LineColumns, state: IndexState, cursor: number): void {
+  let seqPrevious = 0;
+  let ordinalPrevious = -1;
+  for (let row = 0; row < lines.count; row++) {
+    const seq = lines.seq[row] as number;
+    const ordinal = lines.ordinal[row] as number;
+    if (!(Number.isInteger(seq) && seq <= cursor)) fail(`line seq ${seq} range`);
+    if (isIndexed(state, lines.beneficiary[row] as number, seq)) fail(`line ${seq} is indexed`);
+    const increases = seq > seqPrevious || (seq === seqPrevious && ordinal > ordinalPrevious);
+    if (!increases || !Number.isInteger(ordinal)) fail(`line ${seq}/${ordinal} out of order`);
     seqPrevious = seq;
     ordinalPrevious = ordinal;
     assertLineValues(lines, row);

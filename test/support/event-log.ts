@@ -52,8 +52,10 @@ function scalar(db: Database.Database, sql: string): number | null {
 /**
  * The store's crash invariants, read through a fresh read-only connection: the file is a
  * sound SQLite database, cursor == max(seq) of the log == its row count (no gap), no line
- * belongs to a seq past the cursor or to no logged event, each event's lines have ordinals
- * 0, 1, ... without a hole, and a stored snapshot is not ahead of the cursor. A missing file,
+ * belongs to a seq past the cursor or to no logged event, the line index holds what its meta
+ * state says (schema.ts: every line up to index_cursor, each event's ordinals 0, 1, ...
+ * without a hole; of a run being inserted, beneficiaries below index_run_from only; nothing
+ * later), and a stored snapshot is not ahead of the cursor. A missing file,
  * or one killed before its schema existed, counts as an empty log. Returns the cursor.
  */
 export function assertLogInvariants(dbFile: string, label: string): number {
@@ -77,18 +79,58 @@ export function assertLogInvariants(dbFile: string, label: string): number {
       'SELECT count(*) FROM ledger WHERE seq NOT IN (SELECT seq FROM events)',
     );
     assert.equal(orphans, 0, `${label}: lines without a logged event`);
+    const meta = (key: string): number => {
+      const value = scalar(db, `SELECT value FROM meta WHERE key = '${key}'`);
+      assert.ok(value !== null && Number.isSafeInteger(value), `${label}: ${key} ${value}`);
+      return value;
+    };
+    const [indexCursor, runEnd, runFrom] = [
+      meta('index_cursor'),
+      meta('index_run_end'),
+      meta('index_run_from'),
+    ];
+    assert.ok(indexCursor <= runEnd && runEnd <= cursor, `${label}: index state out of order`);
+    const beyond = scalar(
+      db,
+      `SELECT count(*) FROM ledger WHERE seq > ${runEnd}
+         OR (seq > ${indexCursor} AND beneficiary >= ${runFrom})`,
+    );
+    assert.equal(beyond, 0, `${label}: lines the index state does not cover`);
     const holes = scalar(
       db,
-      `SELECT count(*) FROM (SELECT seq FROM ledger GROUP BY seq
+      `SELECT count(*) FROM (SELECT seq FROM ledger WHERE seq <= ${indexCursor} GROUP BY seq
          HAVING min(ordinal) != 0 OR max(ordinal) != count(*) - 1)`,
     );
-    assert.equal(holes, 0, `${label}: an event with partial lines`);
+    assert.equal(holes, 0, `${label}: an indexed event with partial lines`);
     const snapshots = scalar(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'snapshot'");
     if (snapshots === 1) {
       const snapshotSeq = scalar(db, 'SELECT max(seq) FROM snapshot') ?? 0;
       assert.ok(snapshotSeq <= cursor, `${label}: snapshot at ${snapshotSeq} > cursor ${cursor}`);
     }
     return cursor;
+  } finally {
+    db.close();
+  }
+}
+
+/** The line index's meta state (schema.ts) of a database, read-only. */
+export function readIndexState(dbFile: string): {
+  cursor: number;
+  runEnd: number;
+  runFrom: number;
+} {
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    const value = (key: string): number => {
+      const read = scalar(db, `SELECT value FROM meta WHERE key = '${key}'`);
+      assert.ok(read !== null, `meta ${key}`);
+      return read;
+    };
+    return {
+      cursor: value('index_cursor'),
+      runEnd: value('index_run_end'),
+      runFrom: value('index_run_from'),
+    };
   } finally {
     db.close();
   }

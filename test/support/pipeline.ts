@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Engine } from '../../src/engine/engine.js';
 import type { EventResult } from '../../src/events/result.js';
-import { exportLines } from '../../src/export/export.js';
 import { lineTypeCode } from '../../src/ledger/line.js';
 import type { Plan } from '../../src/plan/plan.js';
 import { ReferenceEngine } from '../../src/reference/engine.js';
@@ -45,6 +44,9 @@ export interface PipelineRun {
   readonly batchSize: number;
   /** Lines per `submit` call (how a client would chunk its stream). */
   readonly submitSize: number;
+  /** Line index runs (EngineOptions): small ones seal and index many runs mid-stream. */
+  readonly indexRunLines?: number;
+  readonly indexChunkMin?: number;
 }
 
 /** The fast pipeline over the same lines, into a fresh database file in `dir`. */
@@ -60,6 +62,8 @@ export async function runPipeline(
     workers: run.workers,
     batchSize: run.batchSize,
     synchronous: 'NORMAL',
+    ...(run.indexRunLines === undefined ? {} : { indexRunLines: run.indexRunLines }),
+    ...(run.indexChunkMin === undefined ? {} : { indexChunkMin: run.indexChunkMin }),
   });
   const results: EventResult[] = [];
   try {
@@ -95,7 +99,7 @@ export async function readDatabase(
   });
   let exportText = '';
   try {
-    for (const line of exportLines(engine.state, engine.store)) exportText += line + '\n';
+    for (const line of engine.exportLines()) exportText += line + '\n';
   } finally {
     await engine.close();
   }

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 
 import { Engine } from '../../src/engine/engine.js';
-import { exportLines } from '../../src/export/export.js';
 import type { Plan } from '../../src/plan/plan.js';
 import { UplineServer, type ServerOptions } from '../../src/server/http-server.js';
 import { distributorToken } from '../../src/server/tokens.js';
@@ -80,7 +79,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     exportNow: async () => {
       // Only committed state may be exported: wait for everything taken to be answered.
       await server.groupCommit.settled();
-      return [...exportLines(engine.state, engine.store)].join('');
+      return [...engine.exportLines()].join('');
     },
     close: async () => {
       if (closed) return;

@@ -1,4 +1,4 @@
-import type { LineColumns } from '../ledger/line-columns.js';
+import type { LineColumns } from './line-columns.js';
 
 /**
  * A growable columnar buffer of lines, reused batch after batch: the serial phase's own lines
@@ -45,12 +45,27 @@ export class LineBuffer implements LineColumns {
     this.amountCents[row] = amountCents;
   }
 
+  /** Appends rows `from .. to-1` of `lines`, column by column. */
+  append(lines: LineColumns, from = 0, to = lines.count): void {
+    const count = to - from;
+    while (this.count + count > this.seq.length) this.grow();
+    const at = this.count;
+    this.seq.set(lines.seq.subarray(from, to), at);
+    this.ordinal.set(lines.ordinal.subarray(from, to), at);
+    this.beneficiary.set(lines.beneficiary.subarray(from, to), at);
+    this.type.set(lines.type.subarray(from, to), at);
+    this.level.set(lines.level.subarray(from, to), at);
+    this.source.set(lines.source.subarray(from, to), at);
+    this.amountCents.set(lines.amountCents.subarray(from, to), at);
+    this.count += count;
+  }
+
   clear(): void {
     this.count = 0;
   }
 
   private grow(): void {
-    const capacity = this.seq.length * 2;
+    const capacity = Math.max(this.seq.length * 2, 16);
     const seq = new Float64Array(capacity);
     seq.set(this.seq);
     this.seq = seq;
