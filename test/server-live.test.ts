@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Packr, unpack } from 'msgpackr';
 
-import { EARNING_TYPES } from '../src/ledger/line.js';
+import * as fc from 'fast-check';
+import { EARNING_TYPES, LINE_TYPES } from '../src/ledger/line.js';
+import type { ViewLine } from '../src/server/distributor-view.js';
+import { lineJson } from '../src/server/live-hub.js';
 import { ReferenceEngine } from '../src/reference/engine.js';
 import { distributorToken } from '../src/server/tokens.js';
 import { activeLine, order } from './support/events.js';
@@ -240,4 +243,23 @@ describe('a slow live subscriber', () => {
     slow.socket.resume();
     assert.notEqual(await slow.closed(), null);
   });
+});
+
+test('lineJson writes exactly what JSON.stringify writes for a line', () => {
+  const line = fc.record({
+    seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    ordinal: fc.nat(),
+    type: fc.constantFrom(...LINE_TYPES),
+    level: fc.nat({ max: 255 }),
+    source: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+    // Order ids are free text: quotes, backslashes, control characters, lone surrogates.
+    order: fc.option(fc.string({ unit: 'binary', maxLength: 64 })),
+    amountCents: fc.integer({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }),
+  });
+  fc.assert(
+    fc.property(line, (value: ViewLine) => {
+      assert.equal(lineJson(value), JSON.stringify(value));
+    }),
+    { seed: 20261125, numRuns: 2000 },
+  );
 });

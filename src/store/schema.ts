@@ -60,8 +60,11 @@ export const SCHEMA_VERSION = 5;
  * doubles), where 2^20 itself would double every run's buffers to 2^21.
  */
 export const INDEX_RUN_LINES = (1 << 20) - (1 << 17);
-/** Fewest lines of a run one commit inserts. */
-export const INDEX_RUN_CHUNK_MIN = 4_096;
+/**
+ * Fewest lines of a run one commit inserts (it inserts twice its own lines when that is more):
+ * small, so a server's small commits each carry a small share of a run, not a latency spike.
+ */
+export const INDEX_RUN_CHUNK_MIN = 1_024;
 
 /** Written to the SQLite header (`PRAGMA application_id`) so a foreign file is recognised. */
 export const APPLICATION_ID = 0x55504c4e; // 'UPLN'
