@@ -64,13 +64,6 @@ class TailRun {
     return this.previous[row]!;
   }
 
-  clear(): void {
-    this.lines.clear();
-    this.keys.fill(EMPTY);
-    this.used = 0;
-    this.sealedAt = null;
-  }
-
   /** Where `beneficiary` is, or the empty position where it would go (load stays <= 1/2). */
   private positionOf(beneficiary: number): number {
     const mask = this.keys.length - 1;
@@ -108,9 +101,11 @@ export interface TailLine {
 }
 
 export class LedgerTail {
-  /** Oldest first; the last one is gathering, the others are sealed. */
-  private readonly runs: TailRun[] = [new TailRun()];
-  private spare: TailRun | null = null;
+  /**
+   * Oldest first; the last one is gathering, the others are sealed. Runs are not reused: a
+   * big one (a close's lines) is memory to give back once indexed.
+   */
+  private runs: TailRun[] = [new TailRun()];
 
   /** Lines in the gathering run (the sequencer seals it once it is big enough). */
   get gatheringCount(): number {
@@ -142,24 +137,17 @@ export class LedgerTail {
   /** Seals the gathering run after the batch ending at seq `lastSeq` (as the commit does). */
   seal(lastSeq: number): void {
     this.gathering.sealedAt = lastSeq;
-    const next = this.spare ?? new TailRun();
-    this.spare = null;
-    this.runs.push(next);
+    this.runs.push(new TailRun());
   }
 
   /** Forgets sealed runs the index holds entirely (it reached their seal). */
   dropIndexed(indexCursor: number): void {
-    while (this.runs.length > 1 && this.runs[0]!.sealedAt! <= indexCursor) {
-      const run = this.runs.shift()!;
-      run.clear();
-      this.spare = run;
-    }
+    while (this.runs.length > 1 && this.runs[0]!.sealedAt! <= indexCursor) this.runs.shift();
   }
 
   /** Forgets every line: the index now holds them all. */
   clear(): void {
-    while (this.runs.length > 1) this.runs.shift();
-    this.gathering.clear();
+    this.runs = [new TailRun()];
   }
 
   /**

@@ -52,7 +52,6 @@ export function assertIndexState(state: IndexState, cursor: number): void {
 
 export class IndexRuns {
   private gathered = new LineBuffer();
-  private spare = new LineBuffer();
   private run: LineBuffer | null = null;
   private runOrder: Int32Array = new Int32Array(0);
   private runAt = 0;
@@ -103,8 +102,9 @@ export class IndexRuns {
 
   private seal(state: IndexState, cursor: number): IndexState {
     const run = this.gathered;
-    this.gathered = this.spare;
-    this.gathered.clear();
+    // A fresh buffer, not the last run's: a run's buffers (a close's lines can make one of
+    // millions) are memory the engine should give back once the run is indexed.
+    this.gathered = new LineBuffer();
     this.run = run;
     this.runOrder = this.sorter.sort(run);
     this.runAt = 0;
@@ -127,7 +127,6 @@ export class IndexRuns {
     if (to < run.count) {
       return { cursor: state.cursor, runEnd: state.runEnd, runFrom: run.beneficiary[order[to]!]! };
     }
-    this.spare = run;
     this.run = null;
     return { cursor: state.runEnd, runEnd: state.runEnd, runFrom: BENEFICIARY_END };
   }
