@@ -140,7 +140,7 @@ test('engine reads mid-stream equal every committed line, while runs seal and in
           observed.clear();
           const cursor = engine.state.lastSeq;
           for (let beneficiary = 1; beneficiary <= 26; beneficiary++) {
-            const got = engine.recentLines(beneficiary, 50);
+            const got = engine.ledger.recentLines(beneficiary, 50);
             const everything: IndexState = { cursor: 0, runEnd: 0, runFrom: BENEFICIARY_END };
             const want = expectedRecent(committed, beneficiary, everything, cursor + 1, 0, 50);
             assert.deepEqual(
@@ -165,7 +165,7 @@ test('engine reads mid-stream equal every committed line, while runs seal and in
               const type = lineTypeFromCode(line.type);
               if (type !== 'withdrawal') earned[type] += line.amountCents;
             }
-            assert.deepEqual(engine.earningsOf(beneficiary, cursor), earned);
+            assert.deepEqual(engine.ledger.earningsOf(beneficiary, cursor), earned);
           }
         }
       } finally {

@@ -25,7 +25,7 @@ export async function exportCommand(
   const engine = await Engine.open({ plan, dbFile, workers: 0, batchSize: 4096 });
   try {
     let chunk = '';
-    for (const line of engine.exportLines()) {
+    for (const line of engine.ledger.exportLines()) {
       chunk += line + '\n';
       if (chunk.length >= 1 << 20) {
         write(chunk);

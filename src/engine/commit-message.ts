@@ -1,5 +1,5 @@
-import type { LineColumns } from '../ledger/line-columns.js';
-import type { IndexControl } from '../store/index-runs.js';
+import { createLineColumns, type LineColumns } from '../ledger/line-columns.js';
+import { INDEX_ALL, type IndexControl } from '../store/index-runs.js';
 import type { LoggedEvent } from '../store/schema.js';
 
 /**
@@ -65,4 +65,22 @@ export function loggedEvents(message: CommitMessage): LoggedEvent[] {
     bodyStart = bodyEnd;
   }
   return events;
+}
+
+/** A commit with no events that indexes every line the commit thread holds (INDEX_ALL). */
+export function indexOnlyMessage(cursorSeq: number): Omit<CommitMessage, 'batchId'> {
+  return {
+    cursorSeq,
+    eventCount: 0,
+    eventSeq: new Float64Array(0),
+    eventType: new Uint8Array(0),
+    eventAtMs: new Float64Array(0),
+    eventOutcome: new Int32Array(0),
+    eventIds: '',
+    eventIdEnd: new Int32Array(0),
+    eventBodies: new Uint8Array(0),
+    eventBodyEnd: new Int32Array(0),
+    lines: createLineColumns(0),
+    index: INDEX_ALL,
+  };
 }

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
-import { assert, AssertionError, assertSafeInteger } from '../core/assert.js';
+import { assert, AssertionError } from '../core/assert.js';
 import { UplineError } from '../core/errors.js';
 import { OUTCOME_ACCEPTED, ruleReasonFromCode, type RejectReason } from '../events/reasons.js';
 import type { EventResult } from '../events/result.js';
@@ -10,23 +10,20 @@ import type { Plan } from '../plan/plan.js';
 import { decodeEvent, encodeEvent, eventTypeCode } from '../store/event-codec.js';
 import type { CommitMessage } from './commit-message.js';
 import type { LineColumns } from '../ledger/line-columns.js';
-import { exportLines } from '../export/export.js';
-import { LedgerTail, type TailLine } from '../ledger/ledger-tail.js';
-import { lineTypeFromCode, type EarningType, type Line } from '../ledger/line.js';
+import { LedgerTail } from '../ledger/ledger-tail.js';
+import { LedgerReads } from './ledger-reads.js';
 import {
-  INDEX_ALL,
   INDEX_NOTHING,
   isIndexed,
   type IndexControl,
   type IndexState,
 } from '../store/index-runs.js';
 import { INDEX_RUN_CHUNK_MIN, INDEX_RUN_LINES } from '../store/schema.js';
-import { RECENT_LINES_LIMIT_MAX, Store } from '../store/store.js';
+import { Store } from '../store/store.js';
 import { Batch, ENTRY_WITHDRAW } from './batch.js';
-import { copyLines } from './commit-message.js';
+import { copyLines, indexOnlyMessage } from './commit-message.js';
 import { CommitWriter } from './commit-writer.js';
 import { compilePlan } from './compiled-plan.js';
-import { createLineColumns } from '../ledger/line-columns.js';
 import { LineBuffer } from '../ledger/line-buffer.js';
 import { Merge } from './merge.js';
 import { PeriodClose } from './period-close.js';
@@ -56,7 +53,7 @@ export interface EngineOptions {
   readonly warn?: (message: string) => void;
   /** Tables allocated up front; they grow past it by handover. */
   readonly capacity?: EngineCapacity;
-  /** Lines gathered before a run of them is sealed and indexed (schema.ts); default 2^20. */
+  /** Lines gathered before a run of them is sealed and indexed (default INDEX_RUN_LINES). */
   readonly indexRunLines?: number;
   /** Fewest lines of a run one commit indexes (default INDEX_RUN_CHUNK_MIN). */
   readonly indexChunkMin?: number;
@@ -147,6 +144,8 @@ export class Engine {
   private readonly recent: RecentEvents;
   /** Lines of committed (and in-flight) events the line index does not hold yet. */
   private readonly tail = new LedgerTail();
+  /** The ledger as readers see it: the index plus the tail (ledger-reads.ts). */
+  readonly ledger: LedgerReads;
   /** During recovery: what the index held when it began (its lines are not gathered again). */
   private recoveryIndex: IndexState | null = null;
   private readonly indexRunLines: number;
@@ -168,6 +167,7 @@ export class Engine {
     this.state = state;
     this.snapshotEveryEvents = options.snapshotEveryEvents ?? null;
     this.indexRunLines = options.indexRunLines ?? INDEX_RUN_LINES;
+    this.ledger = new LedgerReads(store, this.tail, state, () => this.writer?.inFlightCount ?? 0);
     assert(Number.isInteger(this.indexRunLines) && this.indexRunLines >= 1, 'indexRunLines >= 1');
     const plan = state.plan;
     this.batch = new Batch(options.batchSize, plan.orderWalkLinesMax);
@@ -428,76 +428,9 @@ export class Engine {
     const writer = this.writer;
     assert(writer !== null && this.batch.entryCount === 0, 'indexed between batches');
     await writer.drain();
-    const none = createLineColumns(0);
-    const message: Omit<CommitMessage, 'batchId'> = {
-      cursorSeq: this.state.lastSeq,
-      eventCount: 0,
-      eventSeq: new Float64Array(0),
-      eventType: new Uint8Array(0),
-      eventAtMs: new Float64Array(0),
-      eventOutcome: new Int32Array(0),
-      eventIds: '',
-      eventIdEnd: new Int32Array(0),
-      eventBodies: new Uint8Array(0),
-      eventBodyEnd: new Int32Array(0),
-      lines: none,
-      index: INDEX_ALL,
-    };
+    const message = indexOnlyMessage(this.state.lastSeq);
     await writer.commit(message, this.state.lastSeq + 1);
     this.tail.clear();
-  }
-
-  /**
-   * A distributor's newest lines of committed events first, each with its order id: those
-   * the index does not hold yet from the tail, then the index's, all read as of one commit.
-   * Pages like Store.recentLines.
-   */
-  recentLines(distributor: number, limit: number, beforeSeq?: number, beforeOrdinal = 0): Line[] {
-    assert(Number.isInteger(limit) && limit >= 1, 'recentLines limit must be >= 1');
-    assert(limit <= RECENT_LINES_LIMIT_MAX, `recentLines limit > ${RECENT_LINES_LIMIT_MAX}`);
-    const store = this.store;
-    return store.consistentRead(() => {
-      // Lines of events not committed yet are in the tail too; nobody may see them.
-      const end = store.cursor() + 1;
-      const [seq, ordinal] =
-        beforeSeq === undefined || beforeSeq > end ? [end, 0] : [beforeSeq, beforeOrdinal];
-      const unindexed: TailLine[] = [];
-      this.tail.recent(distributor, store.indexState(), seq, ordinal, limit, unindexed);
-      const lines = store.withOrders(unindexed);
-      // Every indexed line of a distributor is older than every unindexed one (index-runs.ts).
-      if (lines.length < limit) {
-        lines.push(...store.recentLines(distributor, limit - lines.length, seq, ordinal));
-      }
-      return lines;
-    });
-  }
-
-  /**
-   * SPEC 4's export of the engine as it stands, the lines not indexed yet included. Only
-   * between commits (none in flight), when neither the cursor nor the index moves.
-   */
-  *exportLines(): IterableIterator<string> {
-    assert(this.writer === null || this.writer.inFlightCount === 0, 'export between commits');
-    const index = this.store.indexState();
-    const upto = this.store.cursor();
-    yield* exportLines(this.state, this.store, (distributor, add) =>
-      this.tail.sum(distributor, index, upto, add),
-    );
-  }
-
-  /** One distributor's net earnings by type from the lines of events up to `upto`. */
-  earningsOf(distributor: number, upto: number): Record<EarningType, number> {
-    const store = this.store;
-    return store.consistentRead(() => {
-      const earned = store.earningsOf(distributor, upto);
-      const committedUpto = Math.min(upto, store.cursor());
-      this.tail.sum(distributor, store.indexState(), committedUpto, (code, amountCents) => {
-        const type = lineTypeFromCode(code);
-        if (type !== 'withdrawal') earned[type] += amountCents;
-      });
-      for (const total of Object.values(earned)) assertSafeInteger(total, 'earnings total');
-      return earned;
-    });
   }
 
   /** The batch as columns for the commit thread (see commit-message.ts). */

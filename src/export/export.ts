@@ -10,7 +10,7 @@ import { emptyEarnings, formatSummaryLine } from './summary.js';
  * state. Each balance is checked against the live balance column: the two are computed apart
  * (one from committed lines, one by the merge), so a difference means a lost or doubled line.
  * `unindexed` adds a distributor's committed lines the line index does not hold yet (the
- * engine's ledger tail; Engine.exportLines), line by line.
+ * engine's ledger tail; LedgerReads.exportLines), line by line.
  */
 export function* exportLines(
   state: EngineState,

@@ -249,8 +249,8 @@ export class GroupCommit {
 
   /** The committed ledger side of a view: earnings and lines up to `seq`, read now. */
   private snapshotOf(figures: DistributorFigures, seq: number): DistributorSnapshot {
-    const earningsCents = this.engine.earningsOf(figures.id, seq);
-    const lines = this.engine.recentLines(figures.id, SNAPSHOT_LINES, seq + 1).map(viewLine);
+    const earningsCents = this.engine.ledger.earningsOf(figures.id, seq);
+    const lines = this.engine.ledger.recentLines(figures.id, SNAPSHOT_LINES, seq + 1).map(viewLine);
     return { seq, distributor: { ...figures, earningsCents }, lines };
   }
 

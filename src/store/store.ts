@@ -318,7 +318,7 @@ export class Store {
 
   /**
    * A distributor's newest indexed lines first, each with its order id (docs "Lines"); the
-   * engine adds the lines not indexed yet (Engine.recentLines). Pages: pass
+   * engine adds the lines not indexed yet (src/engine/ledger-reads.ts). Pages: pass
    * the last line's seq and ordinal as `beforeSeq`/`beforeOrdinal` to get the next page; a
    * `beforeSeq` alone means "lines of events before that seq".
    */

@@ -99,7 +99,7 @@ export async function readDatabase(
   });
   let exportText = '';
   try {
-    for (const line of engine.exportLines()) exportText += line + '\n';
+    for (const line of engine.ledger.exportLines()) exportText += line + '\n';
   } finally {
     await engine.close();
   }

@@ -79,7 +79,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     exportNow: async () => {
       // Only committed state may be exported: wait for everything taken to be answered.
       await server.groupCommit.settled();
-      return [...engine.exportLines()].join('');
+      return [...engine.ledger.exportLines()].join('');
     },
     close: async () => {
       if (closed) return;
