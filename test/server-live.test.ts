@@ -3,9 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import { Packr, unpack } from 'msgpackr';
 
 import * as fc from 'fast-check';
-import { EARNING_TYPES, LINE_TYPES } from '../src/ledger/line.js';
-import type { ViewLine } from '../src/server/distributor-view.js';
-import { lineJson } from '../src/server/live-hub.js';
+import { EARNING_TYPES, LINE_TYPES, type EarningType } from '../src/ledger/line.js';
+import type { DistributorFigures, ViewLine } from '../src/server/distributor-view.js';
+import { distributorJson, lineJson } from '../src/server/live-hub.js';
 import { ReferenceEngine } from '../src/reference/engine.js';
 import { distributorToken } from '../src/server/tokens.js';
 import { activeLine, order } from './support/events.js';
@@ -259,6 +259,45 @@ test('lineJson writes exactly what JSON.stringify writes for a line', () => {
   fc.assert(
     fc.property(line, (value: ViewLine) => {
       assert.equal(lineJson(value), JSON.stringify(value));
+    }),
+    { seed: 20261125, numRuns: 2000 },
+  );
+});
+
+test('distributorJson writes exactly what JSON.stringify writes for an update', () => {
+  const count = fc.nat({ max: 2 ** 31 - 1 });
+  const cents = fc.integer({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER });
+  // Rank names come from a plan file: any text.
+  const name = fc.string({ unit: 'binary', maxLength: 20 });
+  const figures: fc.Arbitrary<DistributorFigures> = fc.record({
+    id: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+    balanceCents: cents,
+    paidRank: fc.nat({ max: 255 }),
+    paidRankName: name,
+    title: fc.nat({ max: 255 }),
+    titleName: name,
+    pv: count,
+    gv: count,
+    legs: count,
+    legVolumeLCents: cents,
+    legVolumeRCents: cents,
+    active: fc.boolean(),
+    terminated: fc.boolean(),
+    period: count,
+    nextRank: fc.option(
+      fc.record({ rank: fc.nat({ max: 255 }), name, pv: count, gv: count, legs: count }),
+    ),
+  });
+  const earnings = fc.record(
+    Object.fromEntries(EARNING_TYPES.map((type) => [type, cents])) as Record<
+      EarningType,
+      fc.Arbitrary<number>
+    >,
+  );
+  fc.assert(
+    fc.property(figures, earnings, (value, earningsCents) => {
+      const json = distributorJson(value, earningsCents);
+      assert.equal(json, JSON.stringify({ ...value, earningsCents }));
     }),
     { seed: 20261125, numRuns: 2000 },
   );

@@ -13,6 +13,7 @@ import type { Plan } from '../plan/plan.js';
 import {
   FIGURE_COUNT,
   figuresOf,
+  type DistributorFigures,
   readFigures,
   type DistributorSnapshot,
   type ViewLine,
@@ -48,6 +49,32 @@ export function lineJson(line: ViewLine): string {
     `{"seq":${line.seq},"ordinal":${line.ordinal},"type":"${line.type}",` +
     `"level":${line.level},"source":${line.source},"order":${order},` +
     `"amountCents":${line.amountCents}}`
+  );
+}
+
+/**
+ * What JSON.stringify({ ...figures, earningsCents }) writes (the update's `distributor`),
+ * without the spread object and the walk over it, for the same reason as lineJson. Rank
+ * names come from the plan file, so they go through JSON.stringify.
+ */
+export function distributorJson(
+  figures: DistributorFigures,
+  earningsCents: Readonly<Record<EarningType, number>>,
+): string {
+  const next = figures.nextRank;
+  const nextRank =
+    next === null
+      ? 'null'
+      : `{"rank":${next.rank},"name":${JSON.stringify(next.name)},"pv":${next.pv},` +
+        `"gv":${next.gv},"legs":${next.legs}}`;
+  return (
+    `{"id":${figures.id},"balanceCents":${figures.balanceCents},` +
+    `"paidRank":${figures.paidRank},"paidRankName":${JSON.stringify(figures.paidRankName)},` +
+    `"title":${figures.title},"titleName":${JSON.stringify(figures.titleName)},` +
+    `"pv":${figures.pv},"gv":${figures.gv},"legs":${figures.legs},` +
+    `"legVolumeLCents":${figures.legVolumeLCents},"legVolumeRCents":${figures.legVolumeRCents},` +
+    `"active":${figures.active},"terminated":${figures.terminated},"period":${figures.period},` +
+    `"nextRank":${nextRank},"earningsCents":${JSON.stringify(earningsCents)}}`
   );
 }
 
@@ -197,7 +224,7 @@ export class LiveHub {
       });
       watch.asOfSeq = publication.seq;
       // The same text as JSON.stringify of { type, seq, distributor, lines, linesOmitted }.
-      const distributor = JSON.stringify({ ...entry.figures, earningsCents: watch.earnings });
+      const distributor = distributorJson(entry.figures, watch.earnings);
       const lines = entry.lines.map(lineJson).join(',');
       const message =
         `{"type":"update","seq":${publication.seq},"distributor":${distributor},` +
