@@ -71,6 +71,10 @@ export class GroupCommit {
   private released: Promise<void> = Promise.resolve();
   private idle: Promise<void> = Promise.resolve();
   private markIdle: () => void = () => undefined;
+  /** Passes answered whose live side (updates, reads) is still to run, and when none is. */
+  private publishing = 0;
+  private published: Promise<void> = Promise.resolve();
+  private markPublished: () => void = () => undefined;
   /** Events answered since start, and commit latencies since the admin feed last took them. */
   answeredEvents = 0;
   private latenciesMs: number[] = [];
@@ -133,10 +137,14 @@ export class GroupCommit {
     return taken;
   }
 
-  /** Resolves once everything taken so far is answered (the engine's state is all durable). */
+  /**
+   * Resolves once everything taken so far is answered (the engine's state is all durable) and
+   * its live updates and reads are sent.
+   */
   async settled(): Promise<void> {
     await this.idle;
     await this.released;
+    if (this.publishing > 0) await this.published;
   }
 
   /** Stops taking requests and waits until everything taken is answered. */
@@ -230,6 +238,23 @@ export class GroupCommit {
       start = end;
     }
     assert(start === eventCount, 'every result goes to its request');
+    // The live side waits one turn: the answers above go out first (their sends are
+    // continuations of those resolves), so no caller's ack waits while a thousand live updates
+    // are written. setImmediate keeps passes in order, and a pass's release still comes before
+    // its reads adopt their snapshots (LiveHub.release and adoptSnapshot rely on that order).
+    if (this.publishing++ === 0) {
+      this.published = new Promise((resolve) => (this.markPublished = resolve));
+    }
+    setImmediate(() => {
+      try {
+        this.publishLive(outcome);
+      } finally {
+        if (--this.publishing === 0) this.markPublished();
+      }
+    });
+  }
+
+  private publishLive(outcome: PassOutcome): void {
     this.live.release(outcome.publication);
     outcome.reads.forEach((read, index) => {
       const figures = outcome.figures[index] ?? null;
