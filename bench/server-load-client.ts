@@ -16,7 +16,7 @@
  * - event-to-push: an order was (due to be) sent -> a push whose lines name that order;
  * - push-after-ack (commit-to-push, as a client can see it): a push of seq S arrives -> the
  *   answer of the frame whose last event is S arrived. The server publishes a pass right after
- *   it is durable and answers its frames in the same turn, so this is the fan-out delay to
+ *   it is durable, one turn after it answers its frames, so this is the fan-out delay to
  *   1,000 sockets; it is negative when the push came first.
  *
  * Prints one JSON line (the figures) on stdout; progress on stderr.
