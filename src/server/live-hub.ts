@@ -78,15 +78,80 @@ export function distributorJson(
   );
 }
 
+/**
+ * The newest UPDATE_LINES_MAX lines a watched distributor got since the last capture, as a
+ * ring of columns. A distributor at the top of a network gets thousands of lines per commit:
+ * an object per line, most of them pushed out again before the capture, was garbage the
+ * server's thread paid for (a tenth of its time went to the collector under load).
+ */
+class PendingLines {
+  private readonly seq = new Float64Array(UPDATE_LINES_MAX);
+  private readonly ordinal = new Int32Array(UPDATE_LINES_MAX);
+  private readonly type = new Uint8Array(UPDATE_LINES_MAX);
+  private readonly level = new Uint8Array(UPDATE_LINES_MAX);
+  private readonly source = new Int32Array(UPDATE_LINES_MAX);
+  private readonly amountCents = new Float64Array(UPDATE_LINES_MAX);
+  private readonly order: (string | null)[] = new Array<string | null>(UPDATE_LINES_MAX).fill(null);
+  /** Lines added since the last `take`; the newest UPDATE_LINES_MAX of them are kept. */
+  count = 0;
+
+  add(
+    seq: number,
+    ordinal: number,
+    type: number,
+    level: number,
+    source: number,
+    amountCents: number,
+    order: string | null,
+  ): void {
+    const at = this.count % UPDATE_LINES_MAX;
+    this.seq[at] = seq;
+    this.ordinal[at] = ordinal;
+    this.type[at] = type;
+    this.level[at] = level;
+    this.source[at] = source;
+    this.amountCents[at] = amountCents;
+    this.order[at] = order;
+    this.count++;
+  }
+
+  /** Lines added since the last `take` that are not kept (older than those kept). */
+  get omitted(): number {
+    return Math.max(0, this.count - UPDATE_LINES_MAX);
+  }
+
+  /** The kept lines, oldest first; the ring is empty afterwards. */
+  take(): ViewLine[] {
+    const lines: ViewLine[] = [];
+    for (
+      let added = this.count - Math.min(this.count, UPDATE_LINES_MAX);
+      added < this.count;
+      added++
+    ) {
+      const at = added % UPDATE_LINES_MAX;
+      lines.push({
+        seq: this.seq[at]!,
+        ordinal: this.ordinal[at]!,
+        type: lineTypeFromCode(this.type[at]!),
+        level: this.level[at]!,
+        source: this.source[at]!,
+        order: this.order[at]!,
+        amountCents: this.amountCents[at]!,
+      });
+      this.order[at] = null;
+    }
+    this.count = 0;
+    return lines;
+  }
+}
+
 /** One watched distributor: what its subscribers last saw and what they have not seen yet. */
 interface Watch {
   subscribers: number;
   /** Figures as of the last capture, to send only what changed. */
   readonly figures: Float64Array;
-  /** The newest lines sequenced since the last capture (at most UPDATE_LINES_MAX), in order. */
-  pendingLines: ViewLine[];
-  /** Lines since the last capture not in `pendingLines` (older than those kept). */
-  pendingOmitted: number;
+  /** The newest lines sequenced since the last capture (at most UPDATE_LINES_MAX). */
+  readonly pending: PendingLines;
   /** Net change of each earning type since the last capture (EARNING_TYPES order). */
   pendingEarnings: Float64Array;
   /** Net earnings by type as of `asOfSeq`; null until the first snapshot is answered. */
@@ -140,8 +205,7 @@ export class LiveHub {
     this.watches.set(id, {
       subscribers: 1,
       figures: new Float64Array(FIGURE_COUNT).fill(Number.NaN),
-      pendingLines: [],
-      pendingOmitted: 0,
+      pending: new PendingLines(),
       pendingEarnings: new Float64Array(EARNING_TYPES.length),
       earnings: null,
       asOfSeq: 0,
@@ -170,20 +234,16 @@ export class LiveHub {
       const earning = EARNING_INDEX[typeCode]!;
       if (earning !== -1)
         watch.pendingEarnings[earning] = watch.pendingEarnings[earning]! + amountCents;
-      if (watch.pendingLines.length === UPDATE_LINES_MAX) {
-        watch.pendingLines.shift();
-        watch.pendingOmitted++;
-      }
       const order = event.type === 'order' || event.type === 'refund' ? event.order : null;
-      watch.pendingLines.push({
+      watch.pending.add(
         seq,
-        ordinal: lines.ordinal[row]!,
-        type,
-        level: lines.level[row]!,
-        source: lines.source[row]!,
-        order: orderOfLine(event.type, order, type),
+        lines.ordinal[row]!,
+        typeCode,
+        lines.level[row]!,
+        lines.source[row]!,
         amountCents,
-      });
+        orderOfLine(event.type, order, type),
+      );
     }
   }
 
@@ -194,17 +254,16 @@ export class LiveHub {
       const slot = this.state.slotOf(id);
       if (slot === -1) continue;
       const changed = readFigures(this.state, slot, watch.figures);
-      if (!changed && watch.pendingLines.length === 0) continue;
+      if (!changed && watch.pending.count === 0) continue;
+      const linesOmitted = watch.pending.omitted;
       entries.push({
         id,
         slot,
-        lines: watch.pendingLines,
-        linesOmitted: watch.pendingOmitted,
+        lines: watch.pending.take(),
+        linesOmitted,
         earningsDelta: watch.pendingEarnings.slice(),
         figures: figuresOf(this.state, this.plan, slot),
       });
-      watch.pendingLines = [];
-      watch.pendingOmitted = 0;
       watch.pendingEarnings.fill(0);
     }
     return { seq, entries };
