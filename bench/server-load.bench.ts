@@ -200,7 +200,12 @@ function startServer(configFile: string): Promise<Server> {
     const timer = setTimeout(() => reject(new Error('server not ready in 120 s')), 120_000);
     void exited.then((code) => reject(new Error(`server exited (${String(code)}) before ready`)));
     createInterface({ input: child.stdout }).on('line', (line) => {
-      if (!line.startsWith('{')) return;
+      // Anything else the server prints (say, `--trace-gc` in UPLINE_SERVER_NODE_ARGS) goes to
+      // stderr with the other progress, not into the figures on stdout.
+      if (!line.startsWith('{')) {
+        process.stderr.write(`[server] ${line}\n`);
+        return;
+      }
       const status = JSON.parse(line) as { status?: string; dashboard?: string };
       statusLines.push(status);
       if (status.status !== 'ready' || status.dashboard === undefined) return;
