@@ -5,7 +5,8 @@ import * as fc from 'fast-check';
 
 import { Engine } from '../src/engine/engine.js';
 import { emptyEarnings } from '../src/export/summary.js';
-import { LedgerTail, type TailLine } from '../src/ledger/ledger-tail.js';
+import { LedgerTail } from '../src/ledger/ledger-tail.js';
+import type { LineRow } from '../src/store/schema.js';
 import { LineBuffer } from '../src/ledger/line-buffer.js';
 import { lineTypeFromCode } from '../src/ledger/line.js';
 import { isIndexed, type IndexState } from '../src/store/index-runs.js';
@@ -31,8 +32,8 @@ function expectedRecent(
   beforeSeq: number,
   beforeOrdinal: number,
   limit: number,
-): TailLine[] {
-  const lines: TailLine[] = [];
+): LineRow[] {
+  const lines: LineRow[] = [];
   for (let row = all.count - 1; row >= 0 && lines.length < limit; row--) {
     const [seq, ordinal] = [all.seq[row]!, all.ordinal[row]!];
     if (all.beneficiary[row] !== beneficiary || isIndexed(state, beneficiary, seq)) continue;
@@ -97,7 +98,7 @@ test('tail chains equal a filter over every line, for any index state', () => {
             [seq, 2, 3],
             [Math.ceil(seq / 2), 1, 2],
           ] as const) {
-            const got: TailLine[] = [];
+            const got: LineRow[] = [];
             tail.recent(beneficiary, state, beforeSeq, beforeOrdinal, limit, got);
             const want = expectedRecent(all, beneficiary, state, beforeSeq, beforeOrdinal, limit);
             assert.deepEqual(got, want, `beneficiary ${beneficiary} before ${beforeSeq}`);

@@ -14,6 +14,7 @@ import { LedgerTail } from '../ledger/ledger-tail.js';
 import { LedgerReads } from './ledger-reads.js';
 import {
   INDEX_NOTHING,
+  INDEX_SEAL,
   isIndexed,
   type IndexControl,
   type IndexState,
@@ -66,8 +67,6 @@ export interface EngineOptions {
  * 2 GiB). The writer's cache is the large one.
  */
 export const READ_CONNECTION = { cacheSizeMiB: 32, mmapMiB: 2_047 } as const;
-
-const INDEX_SEAL: IndexControl = { seal: true, all: false };
 
 /** Batches the commit thread may hold at once (see CommitWriter). */
 const COMMITS_IN_FLIGHT_MAX = 2;
@@ -529,18 +528,7 @@ export class Engine {
     const buffer = new LineBuffer(64);
     const inFlight = this.writer?.linesInFlight(seq);
     if (inFlight !== undefined) {
-      const { lines, from, to } = inFlight;
-      for (let row = from; row < to; row++) {
-        buffer.push(
-          lines.seq[row]!,
-          lines.ordinal[row]!,
-          lines.beneficiary[row]!,
-          lines.type[row]!,
-          lines.level[row]!,
-          lines.source[row]!,
-          lines.amountCents[row]!,
-        );
-      }
+      buffer.append(inFlight.lines, inFlight.from, inFlight.to);
       return buffer;
     }
     for (const row of this.store.orderLinesAt(seq)) {

@@ -6,7 +6,8 @@
  */
 import { assert, assertSafeInteger } from '../core/assert.js';
 import { exportLines } from '../export/export.js';
-import type { LedgerTail, TailLine } from '../ledger/ledger-tail.js';
+import type { LedgerTail } from '../ledger/ledger-tail.js';
+import type { LineRow } from '../store/schema.js';
 import { lineTypeFromCode, type EarningType, type Line } from '../ledger/line.js';
 import { RECENT_LINES_LIMIT_MAX, type Store } from '../store/store.js';
 import type { EngineState } from './state.js';
@@ -34,7 +35,7 @@ export class LedgerReads {
       const end = store.cursor() + 1;
       const [seq, ordinal] =
         beforeSeq === undefined || beforeSeq > end ? [end, 0] : [beforeSeq, beforeOrdinal];
-      const unindexed: TailLine[] = [];
+      const unindexed: LineRow[] = [];
       this.tail.recent(distributor, store.indexState(), seq, ordinal, limit, unindexed);
       const lines = store.withOrders(unindexed);
       // Every indexed line of a distributor is older than every unindexed one (index-runs.ts).

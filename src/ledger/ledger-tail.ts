@@ -10,6 +10,7 @@
  */
 import { assert } from '../core/assert.js';
 import { isIndexed, type IndexState } from '../store/index-runs.js';
+import type { LineRow } from '../store/schema.js';
 import { LineBuffer } from './line-buffer.js';
 import type { LineColumns } from './line-columns.js';
 
@@ -89,17 +90,6 @@ class TailRun {
   }
 }
 
-/** A line as the tail hands it out, distributor ids external. */
-export interface TailLine {
-  readonly seq: number;
-  readonly ordinal: number;
-  readonly beneficiary: number;
-  readonly type: number;
-  readonly level: number;
-  readonly source: number;
-  readonly amountCents: number;
-}
-
 export class LedgerTail {
   /**
    * Oldest first; the last one is gathering, the others are sealed. Runs are not reused: a
@@ -160,7 +150,7 @@ export class LedgerTail {
     beforeSeq: number,
     beforeOrdinal: number,
     limit: number,
-    out: TailLine[],
+    out: LineRow[],
   ): void {
     for (let index = this.runs.length - 1; index >= 0 && out.length < limit; index--) {
       const run = this.runs[index]!;

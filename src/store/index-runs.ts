@@ -38,6 +38,7 @@ export interface IndexControl {
 
 export const INDEX_NOTHING: IndexControl = { seal: false, all: false };
 export const INDEX_ALL: IndexControl = { seal: false, all: true };
+export const INDEX_SEAL: IndexControl = { seal: true, all: false };
 
 /** True when a line of `beneficiary` at `seq` is in the index in state `state`. */
 export function isIndexed(state: IndexState, beneficiary: number, seq: number): boolean {

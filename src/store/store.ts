@@ -144,7 +144,6 @@ interface Writer {
 
 interface Readers {
   readonly cursor: Database.Statement<[], number>;
-  readonly meta: Database.Statement<[string], number>;
   readonly indexMeta: Database.Statement<[], { key: string; value: number }>;
   readonly eventOrder: Database.Statement<[number], EventOrderRow>;
   readonly plan: Database.Statement<[], string>;
@@ -233,20 +232,7 @@ export class Store {
    * values come from one commit even while the commit thread writes.
    */
   indexState(): IndexState {
-    const values = new Map(this.readers.indexMeta.all().map((row) => [row.key, row.value]));
-    const read = (key: string): number => {
-      const value = values.get(key);
-      assert(value !== undefined, `meta ${key} row missing`);
-      assertSafeInteger(value, key);
-      return value;
-    };
-    const state = {
-      cursor: read(META_INDEX_CURSOR),
-      runEnd: read(META_INDEX_RUN_END),
-      runFrom: read(META_INDEX_RUN_FROM),
-    };
-    assertIndexState(state, read(META_CURSOR));
-    return state;
+    return readIndexState(this.readers);
   }
 
   /**
@@ -486,7 +472,6 @@ function prepareReaders(db: Db): Readers {
   const meta = `SELECT value FROM meta WHERE key = `;
   return {
     cursor: db.prepare<[], number>(`${meta}'${META_CURSOR}'`).pluck(),
-    meta: db.prepare<[string], number>('SELECT value FROM meta WHERE key = ?').pluck(),
     indexMeta: db.prepare(
       `SELECT key, value FROM meta WHERE key IN ('${META_CURSOR}', '${META_INDEX_CURSOR}',
         '${META_INDEX_RUN_END}', '${META_INDEX_RUN_FROM}')`,
@@ -507,6 +492,27 @@ function prepareReaders(db: Db): Readers {
   };
 }
 
+/**
+ * What the line index holds, read in one statement, so the values come from one commit even
+ * while the commit thread writes; checked against the cursor read with them.
+ */
+function readIndexState(readers: Readers): IndexState {
+  const values = new Map(readers.indexMeta.all().map((row) => [row.key, row.value]));
+  const read = (key: string): number => {
+    const value = values.get(key);
+    assert(value !== undefined, `meta ${key} row missing`);
+    assertSafeInteger(value, key);
+    return value;
+  };
+  const state = {
+    cursor: read(META_INDEX_CURSOR),
+    runEnd: read(META_INDEX_RUN_END),
+    runFrom: read(META_INDEX_RUN_FROM),
+  };
+  assertIndexState(state, read(META_CURSOR));
+  return state;
+}
+
 function prepareWriter(db: Db, readers: Readers, indexChunkMin: number): Writer {
   const events = new EventInserter(db);
   const runs = new IndexRuns(new LineInserter(db), indexChunkMin);
@@ -514,11 +520,6 @@ function prepareWriter(db: Db, readers: Readers, indexChunkMin: number): Writer 
   const set = (key: string, value: number): void => {
     assert(setMeta.run(value, key).changes === 1, `meta ${key} row missing`);
   };
-  const readIndexState = (): IndexState => ({
-    cursor: readers.meta.get(META_INDEX_CURSOR)!,
-    runEnd: readers.meta.get(META_INDEX_RUN_END)!,
-    runFrom: readers.meta.get(META_INDEX_RUN_FROM)!,
-  });
   const setIndexState = (before: IndexState, after: IndexState, cursor: number): void => {
     assertIndexState(after, cursor);
     if (after.cursor !== before.cursor) set(META_INDEX_CURSOR, after.cursor);
@@ -528,14 +529,14 @@ function prepareWriter(db: Db, readers: Readers, indexChunkMin: number): Writer 
   const transaction = db.transaction(
     (batch: readonly LoggedEvent[], lines: LineColumns, cursor: number, control: IndexControl) => {
       events.insert(batch, lines);
-      const before = readIndexState();
+      const before = readIndexState(readers);
       setIndexState(before, runs.step(lines, cursor, control, before), cursor);
       set(META_CURSOR, cursor);
       assert(readers.cursor.get() === cursor, 'cursor did not move');
     },
   );
   const indexRest = db.transaction((lines: LineColumns, cursor: number) => {
-    setIndexState(readIndexState(), runs.indexRest(lines, cursor), cursor);
+    setIndexState(readIndexState(readers), runs.indexRest(lines, cursor), cursor);
   });
   return {
     runs,
