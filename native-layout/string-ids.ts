@@ -4,39 +4,52 @@
  * `layouts.ts`, which other layouts own; the snapshot file that combines all of them is in
  * `snapshot-file.ts`.
  *
- * A string id is never stored as a string. It is stored as a 64-bit fingerprint, two
- * independent 32-bit hashes of its UTF-16 code units, in an open-addressing table:
+ * A string id is never stored as a string. It is stored as a 48-bit fingerprint, a 32-bit
+ * hash A and 16 bits of an independent hash B of its UTF-16 code units, in an open-addressing
+ * table; values are integers below 2^48, split in two columns:
  *
- *   hashA  | 0 | a7 | 0 | 3f | 3f | 0 | ...   u32, 0 = empty (a real fingerprint A is never 0)
- *   hashB  | 0 | 19 | 0 | 52 | e0 | 0 | ...   u32, compared only when hashA matches
- *   values |-1 | 96 |-1 | 33 |  8 |-1 | ...   f64, the caller's number (a safe integer >= 0)
- *            ^ home = hashA & mask; linear probing; positions 3 and 4 share hashA
+ *   hashA      | 0 | a7 | 0 | 3f | 3f | 0 | ...  u32, 0 = empty (a real hash A is never 0)
+ *   hashB      | 0 | 19 | 0 | 52 | e0 | 0 | ...  u16, compared only when hashA matches
+ *   valueLow   | 0 | 96 | 0 | 33 |  8 | 0 | ...  u32, value mod 2^32
+ *   valueHigh  | 0 |  0 | 0 |  0 |  0 | 0 | ...  u16, floor(value / 2^32)
+ *                ^ home = hashA & mask; linear probing; positions 3 and 4 share hashA
  *
- * 16 bytes per position. Probing reads only the dense u32 `hashA` column (16 positions per
- * 64-byte cache line), which is why the maximum load is 3/4 rather than 1/2: an unsuccessful
- * lookup (every new event id is one) costs ~8.5 probes on average at load 3/4, i.e. one or two
- * cache lines of `hashA`, and the table costs 21-43 bytes per key instead of 32-64. Measured
- * with 6M ids: get-miss + set took 2.59 s at capacity 2^23 (end load 0.72) and 2.57 s at
- * 2^24 (0.36), hits 2.0 s and 1.8 s: cache misses on the key strings and the table dominate,
- * not probe length, so the lower load would buy nothing for twice the memory.
+ * 12 bytes per position (16 with a whole u32 hash B and an f64 value: 64 MiB more for the
+ * 2^24 positions of 10M event ids). Hash A must stay whole: a growth rehashes from it, having
+ * no keys. Keys in one probe run tend to share hash A's low bits (their homes are near), so
+ * at capacity 2^k only 32 - k of its bits tell them apart; hash B's 16 bits are independent
+ * of the position, which keeps a false fingerprint match per lookup below 2^-26 at 2^22
+ * positions and 2^-18 at 2^30. Values: an event's seq * 32 + outcome (seqs up to 2^43) or an
+ * order row.
  *
- * A 64-bit fingerprint can collide (for 6M keys about 1 in 10^6 per table lifetime, and on
- * purpose if a client crafts ids), so the table never decides equality alone: on a
- * fingerprint match the caller confirms against the event log (see StringIdTable.get).
+ * Probing reads only the dense u32 `hashA` column (16 positions per 64-byte cache line),
+ * which is why the maximum load is 3/4 rather than 1/2: an unsuccessful lookup (every new
+ * event id is one) costs ~8.5 probes on average at load 3/4, i.e. one or two cache lines of
+ * `hashA`. Measured with 6M ids: get-miss + set took 2.59 s at capacity 2^23 (end load 0.72)
+ * and 2.57 s at 2^24 (0.36), hits 2.0 s and 1.8 s: cache misses on the key strings and the
+ * table dominate, not probe length, so the lower load would buy nothing for twice the memory.
+ *
+ * A fingerprint can collide (and on purpose if a client crafts ids), so the table never
+ * decides equality alone: on a fingerprint match the caller confirms against the event log
+ * (see StringIdTable.get).
  */
 import { assert } from '../src/core/assert.js';
-import { isPowerOfTwo, column, defineTable, f64, i32, slot, u32, u8 } from './schema.js';
+import { isPowerOfTwo, column, defineTable, f64, i32, slot, u16, u32, u8 } from './schema.js';
 
 /**
  * Bump when the fingerprint function below changes: tables written by another function are
  * then refused (the version is part of STRING_IDS' layout hash, so of the snapshot's).
  */
-export const STRING_IDS_VERSION = 1;
+export const STRING_IDS_VERSION = 2;
 
 /** hashA of an empty position. `fingerprintString` never produces it. */
 export const STRING_ID_EMPTY = 0;
-/** values of an empty position, and what a lookup answers for an absent key. */
+/** What a lookup answers for an absent key (an empty position's columns are all 0). */
 export const STRING_ID_ABSENT = -1;
+/** Values are integers in [0, STRING_ID_VALUE_LIMIT): what valueLow and valueHigh hold. */
+export const STRING_ID_VALUE_LIMIT = 2 ** 48;
+/** Hash B keeps this many low bits (the width of the hashB column). */
+export const STRING_ID_HASH_B_MASK = 0xffff;
 /** Event ids and order ids are 1..64 characters (src/events/validate.ts). */
 export const STRING_ID_LENGTH_MAX = 64;
 export const STRING_IDS_CAPACITY_MIN = 16;
@@ -46,8 +59,9 @@ export const STRING_IDS_LOAD_MAX_DENOMINATOR = 4;
 
 export const STRING_IDS = defineTable('stringIds', STRING_IDS_VERSION, {
   hashA: column('u32', STRING_ID_EMPTY),
-  hashB: u32,
-  values: column('f64', STRING_ID_ABSENT),
+  hashB: u16,
+  valueLow: u32,
+  valueHigh: u16,
 });
 
 export type StringIdFields = typeof STRING_IDS.fields;
@@ -146,6 +160,6 @@ export const ORDER_BOOK = defineTable('orderBook', ORDER_BOOK_VERSION, {
 export type OrderBookFields = typeof ORDER_BOOK.fields;
 
 // Size asserts at load time: a changed declaration must change these on purpose.
-assert(STRING_IDS.bytesPerRow === 16, `STRING_IDS position is ${STRING_IDS.bytesPerRow} bytes`);
+assert(STRING_IDS.bytesPerRow === 12, `STRING_IDS position is ${STRING_IDS.bytesPerRow} bytes`);
 assert(ORDER_BOOK.bytesPerRow === 33, `ORDER_BOOK row is ${ORDER_BOOK.bytesPerRow} bytes`);
 assert(stringIdsSizeMax(STRING_IDS_CAPACITY_MIN) === 12, 'load 3/4 of the minimum capacity');

@@ -165,7 +165,7 @@ describe('engine snapshot file', () => {
     const file = freshFile();
     writeSnapshot(file, sampleImage());
     const whole = fs.readFileSync(file);
-    patchHeader(file, 'layoutHash', SNAPSHOT_V2_LAYOUT_HASH ^ 1);
+    patchHeader(file, 'layoutHash', (SNAPSHOT_V2_LAYOUT_HASH ^ 1) >>> 0);
     assert.throws(() => readSnapshot(file), mismatch);
     fs.writeFileSync(file, whole);
     patchHeader(file, 'fileVersion', SNAPSHOT_FILE_VERSION + 1);

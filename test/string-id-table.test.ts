@@ -183,15 +183,16 @@ describe('StringIdTable', () => {
     assert.throws(() => StringIdTable.fromBytes(bytes, 16, 13), corrupt);
     const layout = layoutFor(STRING_IDS, 16);
     const hashA = new Uint32Array(bytes.buffer, layout.column.hashA.byteOffset, 16);
-    const values = new Float64Array(bytes.buffer, layout.column.values.byteOffset, 16);
+    const hashB = new Uint16Array(bytes.buffer, layout.column.hashB.byteOffset, 16);
+    const valueLow = new Uint32Array(bytes.buffer, layout.column.valueLow.byteOffset, 16);
+    const valueHigh = new Uint16Array(bytes.buffer, layout.column.valueHigh.byteOffset, 16);
     const empty = hashA.findIndex((a) => a === 0);
-    const taken = hashA.findIndex((a) => a !== 0);
-    const emptyValue = values[empty];
-    values[empty] = 3;
-    assert.throws(() => StringIdTable.fromBytes(bytes, 16, 10), /empty/);
-    values[empty] = emptyValue ?? -1;
-    values[taken] = -5;
-    assert.throws(() => StringIdTable.fromBytes(bytes, 16, 10), /value/);
+    for (const column of [hashB, valueLow, valueHigh]) {
+      column[empty] = 3;
+      assert.throws(() => StringIdTable.fromBytes(bytes, 16, 10), /empty/);
+      column[empty] = 0;
+    }
+    assert.equal(StringIdTable.fromBytes(bytes, 16, 10).size, 10, 'restored once mended');
   });
 
   it('refuses corrupted bytes with UPLINE_IO or restores a table that still works (fuzz)', () => {
@@ -233,23 +234,24 @@ describe('StringIdTable', () => {
     const bytes = table.bytes().slice();
     const layout = layoutFor(STRING_IDS, 16);
     const hashA = new Uint32Array(bytes.buffer, layout.column.hashA.byteOffset, 16);
-    const hashB = new Uint32Array(bytes.buffer, layout.column.hashB.byteOffset, 16);
-    const values = new Float64Array(bytes.buffer, layout.column.values.byteOffset, 16);
+    const hashB = new Uint16Array(bytes.buffer, layout.column.hashB.byteOffset, 16);
+    const valueLow = new Uint32Array(bytes.buffer, layout.column.valueLow.byteOffset, 16);
     const home = hashA.findIndex((a) => a !== 0);
     // Move the entry one position past its home, leaving its home empty.
     const moved = (home + 1) & 15;
     hashA[moved] = hashA[home] ?? 0;
     hashB[moved] = hashB[home] ?? 0;
-    values[moved] = 1;
+    valueLow[moved] = 1;
     hashA[home] = 0;
     hashB[home] = 0;
-    values[home] = -1;
+    valueLow[home] = 0;
     assert.throws(() => StringIdTable.fromBytes(bytes, 16, 1), /unreachable/);
   });
 
   it('writes the fingerprint and value at the offsets the STRING_IDS layout names', () => {
     const table = StringIdTable.create(32);
-    table.set('evt-42', 42 * 32 + 3);
+    const value = 2 ** 32 * 1347 + 42 * 32 + 3; // both value columns in use
+    table.set('evt-42', value);
     const fingerprint = new Uint32Array(2);
     fingerprintString('evt-42', fingerprint);
     const [a = 0, b = 0] = fingerprint;
@@ -260,12 +262,20 @@ describe('StringIdTable', () => {
     copy.set(table.bytes(), 8);
     const data = new DataView(copy.buffer, 8);
     assert.equal(data.getUint32(layout.column.hashA.byteOffset + position * 4, true), a);
-    assert.equal(data.getUint32(layout.column.hashB.byteOffset + position * 4, true), b);
-    assert.equal(data.getFloat64(layout.column.values.byteOffset + position * 8, true), 1347);
+    assert.equal(data.getUint16(layout.column.hashB.byteOffset + position * 2, true), b & 0xffff);
+    assert.equal(
+      data.getUint32(layout.column.valueLow.byteOffset + position * 4, true),
+      42 * 32 + 3,
+    );
+    assert.equal(data.getUint16(layout.column.valueHigh.byteOffset + position * 2, true), 1347);
     const next = (position + 1) & 31;
-    const nextValue = data.getFloat64(layout.column.values.byteOffset + next * 8, true);
-    assert.equal(nextValue, -1, 'an empty position holds the fill value');
-    assert.equal(layout.byteLength, 32 * 16);
+    assert.equal(data.getUint32(layout.column.hashA.byteOffset + next * 4, true), 0);
+    assert.equal(data.getUint32(layout.column.valueLow.byteOffset + next * 4, true), 0);
+    assert.equal(layout.byteLength, 32 * 12);
+    assert.equal(
+      table.get('evt-42', () => true),
+      value,
+    );
   });
 
   it('keeps its fingerprint function: a change must bump STRING_IDS_VERSION', () => {
@@ -290,7 +300,7 @@ describe('StringIdTable', () => {
     const badValue = fc.oneof(
       fc.integer({ max: -1 }),
       fc.double().filter((value) => !Number.isSafeInteger(value)),
-      fc.constantFrom(Number.NaN, Infinity, 2 ** 53, -0.5),
+      fc.constantFrom(Number.NaN, Infinity, 2 ** 53, 2 ** 48, -0.5),
     );
     fc.assert(
       fc.property(badKey, badValue, (key, value) => {

@@ -1,9 +1,10 @@
 /**
  * String id -> number, over the STRING_IDS table (native-layout/string-ids.ts): open
- * addressing, linear probing, power-of-two capacity, load <= 3/4, keys stored as a 64-bit
- * fingerprint (two 32-bit hashes), values as f64. Replaces the engine's Map<string, number>s
- * (event id dedupe, order id -> order row): 16 bytes per position instead of ~127 per Map
- * entry, one SharedArrayBuffer that a snapshot writes and reads as bytes.
+ * addressing, linear probing, power-of-two capacity, load <= 3/4, keys stored as a 48-bit
+ * fingerprint (hash A and 16 bits of hash B), values as integers below 2^48. Replaces the
+ * engine's Map<string, number>s (event id dedupe, order id -> order row): 12 bytes per position
+ * instead of ~127 per Map entry, one SharedArrayBuffer that a snapshot writes and reads as
+ * bytes.
  *
  * Equality is confirmed by the caller. Two different keys can share a fingerprint, so on a
  * fingerprint match the table asks `confirm(value, key)` whether the stored entry really is
@@ -19,7 +20,9 @@ import {
   STRING_IDS_CAPACITY_MIN,
   STRING_ID_ABSENT,
   STRING_ID_EMPTY,
+  STRING_ID_HASH_B_MASK,
   STRING_ID_LENGTH_MAX,
+  STRING_ID_VALUE_LIMIT,
   fingerprintString,
   stringIdsCapacityFor,
   stringIdsSizeMax,
@@ -48,9 +51,11 @@ function assertKey(key: string): void {
 }
 
 function assertValue(value: number): void {
-  if (Number.isSafeInteger(value) && value >= 0) return;
-  throw new AssertionError(`string id value ${value} is not a safe integer >= 0`);
+  if (Number.isSafeInteger(value) && value >= 0 && value < STRING_ID_VALUE_LIMIT) return;
+  throw new AssertionError(`string id value ${value} is not an integer in [0, 2^48)`);
 }
+
+const VALUE_LOW_SPAN = 2 ** 32;
 
 function corrupt(message: string): never {
   throw new UplineError('UPLINE_IO', `corrupt string id table: ${message}`);
@@ -59,8 +64,9 @@ function corrupt(message: string): never {
 export class StringIdTable {
   #handle: StringIdsHandle;
   #hashA: Uint32Array;
-  #hashB: Uint32Array;
-  #values: Float64Array;
+  #hashB: Uint16Array;
+  #valueLow: Uint32Array;
+  #valueHigh: Uint16Array;
   #mask: number;
   #size: number;
   readonly #fingerprint: Fingerprint;
@@ -74,7 +80,8 @@ export class StringIdTable {
     this.#handle = handle;
     this.#hashA = handle.views.hashA;
     this.#hashB = handle.views.hashB;
-    this.#values = handle.views.values;
+    this.#valueLow = handle.views.valueLow;
+    this.#valueHigh = handle.views.valueHigh;
     this.#mask = handle.capacity - 1;
     this.#size = size;
     this.#fingerprint = fingerprint;
@@ -112,8 +119,9 @@ export class StringIdTable {
 
   /**
    * Adopts a table's buffer without copying (the snapshot reader reads straight into it).
-   * Checks every position once, O(capacity): empty positions are fully empty, values are
-   * valid, the count is `size`, and every entry is reachable from its home position.
+   * Checks every position once, O(capacity): empty positions are fully empty, the count is
+   * `size`, and every entry is reachable from its home position. (Every taken position holds a
+   * valid value: the two columns cannot spell one outside [0, 2^48).)
    */
   static fromTable(
     handle: StringIdsHandle,
@@ -160,7 +168,7 @@ export class StringIdTable {
   /** The value of `key`, or -1 if absent. Allocates nothing (given a pre-made `confirm`). */
   get(key: string, confirm: ConfirmEntry): number {
     const position = this.#find(key, confirm);
-    return position === -1 ? STRING_ID_ABSENT : (this.#values[position] ?? STRING_ID_ABSENT);
+    return position === -1 ? STRING_ID_ABSENT : this.#valueAt(position);
   }
 
   /**
@@ -175,7 +183,7 @@ export class StringIdTable {
     if (this.#size >= this.sizeMax) this.grow();
     this.#fingerprint(key, this.#scratch);
     const a = this.#scratch[0] ?? STRING_ID_EMPTY;
-    const b = this.#scratch[1] ?? 0;
+    const b = (this.#scratch[1] ?? 0) & STRING_ID_HASH_B_MASK;
     if (a === STRING_ID_EMPTY) throw new AssertionError('fingerprint A must not be 0');
     const hashA = this.#hashA;
     const mask = this.#mask;
@@ -184,7 +192,7 @@ export class StringIdTable {
       const stored = hashA[position] ?? STRING_ID_EMPTY;
       if (stored === STRING_ID_EMPTY) break;
       if (confirm !== undefined && stored === a && this.#hashB[position] === b) {
-        if (confirm(this.#values[position] ?? STRING_ID_ABSENT, key)) {
+        if (confirm(this.#valueAt(position), key)) {
           throw new AssertionError(`string id ${key} is already in the table`);
         }
       }
@@ -199,7 +207,7 @@ export class StringIdTable {
     assertValue(value);
     const position = this.#find(key, confirm);
     if (position === -1) throw new AssertionError(`string id ${key} is not in the table`);
-    this.#values[position] = value;
+    this.#writeValue(position, value);
   }
 
   /** Grows now, if needed, so that `sizeTarget` keys fit without a growth later. */
@@ -216,15 +224,17 @@ export class StringIdTable {
     const old = this.#handle;
     assert(newCapacity > old.capacity, `string id table must grow: ${newCapacity}`);
     const next = createTable(STRING_IDS, newCapacity, old.generation + 1);
-    const oldA = this.#hashA;
-    const oldB = this.#hashB;
-    const oldValues = this.#values;
+    const { hashA: oldA, hashB: oldB, valueLow: oldLow, valueHigh: oldHigh } = old.views;
     this.#adopt(next);
     let moved = 0;
     for (let position = 0; position < old.capacity; position++) {
       const a = oldA[position] ?? STRING_ID_EMPTY;
       if (a === STRING_ID_EMPTY) continue;
-      this.#place(this.#freePositionFrom(a), a, oldB[position] ?? 0, oldValues[position] ?? 0);
+      const to = this.#freePositionFrom(a);
+      this.#hashB[to] = oldB[position] ?? 0;
+      this.#valueLow[to] = oldLow[position] ?? 0;
+      this.#valueHigh[to] = oldHigh[position] ?? 0;
+      this.#hashA[to] = a;
       moved++;
     }
     assert(moved === this.#size, 'string id table lost entries while growing');
@@ -236,7 +246,7 @@ export class StringIdTable {
     this.#fingerprint(key, this.#scratch);
     // Locals, not the scratch: `confirm` may look up another key in this table.
     const a = this.#scratch[0] ?? STRING_ID_EMPTY;
-    const b = this.#scratch[1] ?? 0;
+    const b = (this.#scratch[1] ?? 0) & STRING_ID_HASH_B_MASK;
     if (a === STRING_ID_EMPTY) throw new AssertionError('fingerprint A must not be 0');
     const hashA = this.#hashA;
     const mask = this.#mask;
@@ -246,7 +256,7 @@ export class StringIdTable {
       const stored = hashA[position] ?? STRING_ID_EMPTY;
       if (stored === STRING_ID_EMPTY) return -1;
       if (stored === a && this.#hashB[position] === b) {
-        if (confirm(this.#values[position] ?? STRING_ID_ABSENT, key)) return position;
+        if (confirm(this.#valueAt(position), key)) return position;
       }
       position = (position + 1) & mask;
     }
@@ -265,15 +275,26 @@ export class StringIdTable {
   #place(position: number, a: number, b: number, value: number): void {
     // hashA last: it is what marks the position taken.
     this.#hashB[position] = b;
-    this.#values[position] = value;
+    this.#writeValue(position, value);
     this.#hashA[position] = a;
+  }
+
+  #valueAt(position: number): number {
+    return (this.#valueHigh[position] ?? 0) * VALUE_LOW_SPAN + (this.#valueLow[position] ?? 0);
+  }
+
+  /** `value` is asserted to be an integer in [0, 2^48) by every caller's entry point. */
+  #writeValue(position: number, value: number): void {
+    this.#valueLow[position] = value % VALUE_LOW_SPAN;
+    this.#valueHigh[position] = Math.floor(value / VALUE_LOW_SPAN);
   }
 
   #adopt(handle: StringIdsHandle): void {
     this.#handle = handle;
     this.#hashA = handle.views.hashA;
     this.#hashB = handle.views.hashB;
-    this.#values = handle.views.values;
+    this.#valueLow = handle.views.valueLow;
+    this.#valueHigh = handle.views.valueHigh;
     this.#mask = handle.capacity - 1;
   }
 }
@@ -288,10 +309,10 @@ interface Scan {
 
 /**
  * Counts the entries of a table read from outside, checking each position: an empty one is
- * all fill values; a taken one holds a safe integer >= 0 and lies within the probe run that
- * contains it, i.e. its distance from its home is less than the run's length so far (else
- * `get` could never reach it). Runs wrap around the end, so the scan starts at an empty
- * position and goes round once, in two straight segments.
+ * all zeros; a taken one lies within the probe run that contains it, i.e. its distance from
+ * its home is less than the run's length so far (else `get` could never reach it). Runs wrap
+ * around the end, so the scan starts at an empty position and goes round once, in two
+ * straight segments.
  *
  * Restart cost matters here (2 tables of 2^23 positions): the scan is written with few
  * unpredictable branches and only sets a flag, ~60 ms a table against ~250 ms for the plain
@@ -311,20 +332,16 @@ function checkPositions(handle: StringIdsHandle): number {
 }
 
 function scanSegment(handle: StringIdsHandle, from: number, to: number, scan: Scan): void {
-  const { hashA, hashB, values } = handle.views;
+  const { hashA, hashB, valueLow, valueHigh } = handle.views;
   const mask = handle.capacity - 1;
   let { run, bad, count } = scan;
   for (let position = from; position < to; position++) {
     const a = hashA[position] ?? STRING_ID_EMPTY;
-    const value = values[position] ?? STRING_ID_ABSENT;
     const taken = a === STRING_ID_EMPTY ? 0 : 1;
     run = (run + 1) * taken;
     bad |= (((position - (a & mask)) & mask) >= run ? 1 : 0) & taken;
-    const valid =
-      taken === 1
-        ? value >= 0 && value <= Number.MAX_SAFE_INTEGER && Math.trunc(value) === value
-        : hashB[position] === 0 && value === STRING_ID_ABSENT;
-    bad |= valid ? 0 : 1;
+    const rest = (hashB[position] ?? 0) | (valueLow[position] ?? 0) | (valueHigh[position] ?? 0);
+    bad |= (rest !== 0 ? 1 : 0) & (1 - taken);
     count += taken;
   }
   scan.run = run;
@@ -334,16 +351,12 @@ function scanSegment(handle: StringIdsHandle, from: number, to: number, scan: Sc
 
 /** The slow, plain checks, run once a scan found something: throws naming the position. */
 function explainCorruption(handle: StringIdsHandle): never {
-  const { hashA, hashB, values } = handle.views;
+  const { hashA, hashB, valueLow, valueHigh } = handle.views;
   const capacity = handle.capacity;
   for (let position = 0; position < capacity; position++) {
-    const value = values[position] ?? STRING_ID_ABSENT;
-    if (hashA[position] === STRING_ID_EMPTY) {
-      if (hashB[position] !== 0 || value !== STRING_ID_ABSENT) corrupt(`empty ${position}`);
-      continue;
-    }
-    const valid = value >= 0 && value <= Number.MAX_SAFE_INTEGER && Math.floor(value) === value;
-    if (!valid) corrupt(`value at ${position}`);
+    if (hashA[position] !== STRING_ID_EMPTY) continue;
+    const rest = (hashB[position] ?? 0) | (valueLow[position] ?? 0) | (valueHigh[position] ?? 0);
+    if (rest !== 0) corrupt(`empty ${position}`);
   }
   checkReachable(hashA, capacity);
   throw new AssertionError('the scan and the plain checks disagree on a corrupt table');
