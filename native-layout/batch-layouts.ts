@@ -5,7 +5,7 @@
  */
 import { column, defineTable, f64, i32, u8 } from './schema.js';
 
-export const BATCH_LAYOUT_VERSION = 1;
+export const BATCH_LAYOUT_VERSION = 2;
 
 /** One row per accepted order of the batch, in seq order: the walk phase's input. */
 export const ORDER_BATCH = defineTable('orderBatch', BATCH_LAYOUT_VERSION, {
@@ -44,15 +44,4 @@ export const CHANGE_ENTRIES = defineTable('changeEntries', BATCH_LAYOUT_VERSION,
   entryActive: u8,
   entryPaidRank: u8,
   entryNext: column('i32', -1),
-});
-
-/**
- * Period close, one row per distributor in external id order (the order SPEC 3.6 pays in):
- * the sequencer fills `slot`; the close workers, each owning a range of rows, write that
- * distributor's binary amount (0 = no line), after caps and promotions. Before they run,
- * `binaryCents` is the sequencer's scratch for the period's leg sums (indexed by slot).
- */
-export const CLOSE_ROWS = defineTable('closeRows', BATCH_LAYOUT_VERSION, {
-  slot: i32,
-  binaryCents: f64,
 });

@@ -1,5 +1,3 @@
-import { CLOSE_ROWS } from '../../native-layout/batch-layouts.js';
-import type { TableViews } from '../../native-layout/schema.js';
 import { applyBps, shareOf } from '../core/money.js';
 import { lineTypeCode } from '../ledger/line.js';
 import { promote, type CompiledPlan } from './compiled-plan.js';
@@ -10,12 +8,9 @@ const BINARY = lineTypeCode('binary');
 const MATCHING = lineTypeCode('matching');
 const POOL = lineTypeCode('pool');
 
-export type CloseRows = TableViews<typeof CLOSE_ROWS.fields>;
-
 export interface CloseContext {
   readonly plan: CompiledPlan;
   readonly distributors: DistributorViews;
-  readonly rows: CloseRows;
 }
 
 /** What every range of one close shares: computed once, serially, before the ranges run. */
@@ -27,17 +22,17 @@ export interface CloseFigures {
 }
 
 /**
- * The per-distributor part of a period close (SPEC 3.6 step 1) for close rows [from, to):
- * binary pairing, which consumes this distributor's own leg volume. Each row depends only on
- * its own distributor's legs and on state nobody writes during a close (activity, ranks), so
- * ranges run in parallel on any number of threads and give the same rows; the sequencer then
- * lays the rows out as lines in SPEC order, with the matching on each binary line
+ * The per-distributor part of a period close (SPEC 3.6 step 1) for slots [from, to): binary
+ * pairing, which consumes this distributor's own leg volume. The amount (0 = no line) goes to
+ * the distributor's `gv`, the close's scratch (see PeriodClose). Each slot depends only on its
+ * own legs and on state nobody writes during a close (activity, ranks), so ranges run in
+ * parallel on any number of threads and give the same amounts; the sequencer then lays them
+ * out as lines in SPEC order (external id order), with the matching on each binary line
  * (matchBinaryLine) and the pool shares (poolLine). Allocates nothing.
  */
 export function closeRange(ctx: CloseContext, figures: CloseFigures, from: number, to: number) {
-  const { plan, distributors: d, rows } = ctx;
-  for (let row = from; row < to; row++) {
-    const slot = rows.slot[row]!;
+  const { plan, distributors: d } = ctx;
+  for (let slot = from; slot < to; slot++) {
     let binary = 0;
     if (plan.binary && isActiveSlot(d, plan.activePv, slot)) {
       const matched = Math.min(d.legVolumeL[slot]!, d.legVolumeR[slot]!);
@@ -49,7 +44,7 @@ export function closeRange(ctx: CloseContext, figures: CloseFigures, from: numbe
         binary = promote(plan, BINARY, figures.atMs, capped);
       }
     }
-    rows.binaryCents[row] = binary;
+    d.gv[slot] = binary;
   }
 }
 

@@ -1,6 +1,6 @@
-import { CLOSE_ROWS } from '../../native-layout/batch-layouts.js';
-import { createTable, shareTable, type TableHandle } from '../../native-layout/table.js';
+import { shareTable } from '../../native-layout/table.js';
 import { assert } from '../core/assert.js';
+import { sortInt32InPlace } from '../core/sort-in-place.js';
 import { applyBps } from '../core/money.js';
 import { lineTypeCode } from '../ledger/line.js';
 import {
@@ -19,7 +19,7 @@ import type { EngineState } from './state.js';
 const BINARY = lineTypeCode('binary');
 const POOL = lineTypeCode('pool');
 
-/** Fewest close rows worth a task of their own: below it the task's overhead dominates. */
+/** Fewest distributors worth a task of their own: below it the task's overhead dominates. */
 export const ROWS_PER_TASK_MIN = 16_384;
 
 /** Runs close tasks on the walk pool; null runs them on the sequencer thread. */
@@ -27,15 +27,22 @@ export type CloseRunner = ((task: CloseTask) => Promise<number>) | null;
 
 /**
  * SPEC 3.6, always alone in its batch (the sequencer cuts batches at a close, so no walk phase
- * sees a reset mid-batch). Serial steps on the sequencer thread: distributors in id order,
- * the period's leg volume summed bottom-up, the pool and its shares. The per-distributor
- * part (binary pairing, matching on each binary line, pool shares) runs over the walk pool
- * in ranges of id order (close-kernel.ts), and the rows are laid out as lines in SPEC order:
- * binary in id order, matching on each binary line, pool in id order. Then the reset.
+ * sees a reset mid-batch, and no read of the shared columns sees one half done).
+ *
+ * The distributors' `gv` column is the close's scratch: nothing in a close reads a group
+ * volume (ranks are already paid-as ranks), and the reset zeroes it at the end. It holds, by
+ * slot, first the period's cv summed over each placement subtree, then each distributor's
+ * binary amount. A scratch column of its own would cost 8 bytes per distributor (80 MB at
+ * 10M), resident from the first close on. Likewise `enrollments` (also zeroed by the reset,
+ * read by nothing in a close) holds the slots in external id order; an array of their own
+ * would add 40 MB at 10M to the moment the engine's memory peaks.
+ *
+ * Serial steps on the sequencer thread: distributors in id order, the period's leg volume
+ * summed bottom-up, the pool and its shares. Binary pairing runs over the walk pool in slot
+ * ranges (close-kernel.ts), and the amounts are laid out as lines in SPEC order: binary in id
+ * order, matching on each binary line, pool in id order. Then the reset.
  */
 export class PeriodClose {
-  private rows: TableHandle<typeof CLOSE_ROWS.fields> = createTable(CLOSE_ROWS, 1);
-
   constructor(
     private readonly state: EngineState,
     private readonly runner: CloseRunner,
@@ -45,38 +52,27 @@ export class PeriodClose {
   async run(seq: number, atMs: number, lines: LineBuffer): Promise<void> {
     const state = this.state;
     const plan = state.plan;
-    this.ensureCapacity(state.count);
-    this.fillSlotsInIdOrder();
+    const slotsInIdOrder = this.slotsInIdOrder();
     if (plan.binary) this.addPeriodLegVolume();
     const figures = this.figures(atMs);
-    await this.closeRows(figures);
-    this.layOutLines(seq, figures, lines);
+    await this.closeSlots(figures);
+    this.layOutLines(seq, figures, slotsInIdOrder, lines);
     this.reset();
   }
 
   /**
-   * The row table is kept from close to close (a close comes once a period), grown with an
-   * eighth of headroom rather than doubled: 12 bytes per distributor. Freeing it
-   * after each close would not return the memory: the walk workers' views keep a
-   * SharedArrayBuffer alive until those threads collect garbage, which idle workers do not.
+   * Slots sorted by external id, in the close's scratch `enrollments`: the ids copied there,
+   * sorted in place (not by `TypedArray.prototype.sort`, which copies a shared array), then
+   * each id replaced by its slot.
    */
-  private ensureCapacity(count: number): void {
-    if (this.rows.capacity < count) {
-      this.rows = createTable(CLOSE_ROWS, Math.max(1, count + (count >>> 3)));
-    }
-  }
-
-  /**
-   * Slots sorted by external id: the ids copied into the slot column, a native numeric sort
-   * there, then each id replaced by its slot (no copy of the ids: 40 MB at 10M).
-   */
-  private fillSlotsInIdOrder(): void {
+  private slotsInIdOrder(): Int32Array {
     const state = this.state;
     const count = state.count;
-    const slots = this.rows.views.slot;
+    const slots = state.d.enrollments.subarray(0, count);
     slots.set(state.d.externalId.subarray(0, count));
-    slots.subarray(0, count).sort();
+    sortInt32InPlace(slots);
     for (let index = 0; index < count; index++) slots[index] = state.slotOf(slots[index]!);
+    return slots;
   }
 
   private figures(atMs: number): CloseFigures {
@@ -88,45 +84,44 @@ export class PeriodClose {
     return { atMs, poolCents: applyBps(state.periodNetCvCents, plan.poolBps), totalShares };
   }
 
-  /** The per-distributor part, in ranges over the pool (or here when there is none). */
-  private async closeRows(figures: CloseFigures): Promise<void> {
+  /** The per-distributor part, in slot ranges over the pool (or here when there is none). */
+  private async closeSlots(figures: CloseFigures): Promise<void> {
     const count = this.state.count;
     const taskCount = Math.min(this.threads, Math.floor(count / ROWS_PER_TASK_MIN));
     if (this.runner === null || taskCount < 2) {
       closeRange(this.inlineContext(), figures, 0, count);
       return;
     }
-    const shared = {
-      distributors: shareTable(this.state.distributors),
-      rows: shareTable(this.rows),
-    };
+    const distributors = shareTable(this.state.distributors);
     const runner = this.runner;
     await runInRanges(count, taskCount, (fromRow, toRow) =>
-      runner({ kind: 'close', ...shared, figures, fromRow, toRow }),
+      runner({ kind: 'close', distributors, figures, fromRow, toRow }),
     );
   }
 
   private inlineContext(): CloseContext {
     const state = this.state;
-    return {
-      plan: state.plan,
-      distributors: state.d,
-      rows: this.rows.views,
-    };
+    return { plan: state.plan, distributors: state.d };
   }
 
-  /** Rows to lines, in SPEC 3.6 order: binary by id, matching per binary line, pool by id. */
-  private layOutLines(seq: number, figures: CloseFigures, lines: LineBuffer): void {
+  /** Amounts to lines, in SPEC 3.6 order: binary by id, matching per binary line, pool by id. */
+  private layOutLines(
+    seq: number,
+    figures: CloseFigures,
+    slot: Int32Array,
+    lines: LineBuffer,
+  ): void {
     const { plan, d } = this.state;
     const count = this.state.count;
-    const { slot, binaryCents } = this.rows.views;
+    assert(slot.length === count, 'one slot per distributor in id order');
+    const binaryCents = d.gv; // the close's scratch: binary amounts by slot, from closeRange
     for (let row = 0; row < count; row++) {
-      const amount = binaryCents[row]!;
+      const amount = binaryCents[slot[row]!]!;
       if (amount > 0) lines.push(seq, 0, slot[row]!, BINARY, 0, slot[row]!, amount);
     }
     const at = { seq, atMs: figures.atMs };
     for (let row = 0; row < count; row++) {
-      const amount = binaryCents[row]!;
+      const amount = binaryCents[slot[row]!]!;
       if (amount > 0) matchBinaryLine(plan, d, at, slot[row]!, amount, lines);
     }
     for (let row = 0; row < count; row++) {
@@ -145,9 +140,8 @@ export class PeriodClose {
     const d = state.d;
     const orders = state.orders.rows;
     const orderCount = state.orders.count;
-    // Scratch by slot until the close workers write binary amounts over it (no 80 MB at 10M).
-    const legCv = this.rows.views.binaryCents;
-    assert(legCv.length >= state.count, 'close rows sized for this close');
+    // The close's scratch (see the class comment) until closeRange writes binary over it.
+    const legCv = d.gv;
     legCv.fill(0, 0, state.count);
     for (let row = state.periodFirstOrderRow; row < orderCount; row++) {
       assert(orders.period[row] === state.period, 'order of another period in the period tail');

@@ -1,7 +1,6 @@
 import {
   CHANGE_ENTRIES,
   CHANGE_TABLE,
-  CLOSE_ROWS,
   ORDER_BATCH,
   WALK_LINES,
 } from '../../native-layout/batch-layouts.js';
@@ -29,11 +28,10 @@ export interface WalkTask {
   readonly toIndex: number;
 }
 
-/** A period close's per-distributor part for close rows [fromRow, toRow) (close-kernel.ts). */
+/** A period close's per-distributor part for slots [fromRow, toRow) (close-kernel.ts). */
 export interface CloseTask {
   readonly kind: 'close';
   readonly distributors: TableShare;
-  readonly rows: TableShare;
   readonly figures: CloseFigures;
   readonly fromRow: number;
   readonly toRow: number;
@@ -74,7 +72,6 @@ export class WalkViewCache {
     return {
       plan: this.plan,
       distributors: this.views(DISTRIBUTORS, task.distributors),
-      rows: this.views(CLOSE_ROWS, task.rows),
     };
   }
 
