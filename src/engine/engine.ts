@@ -36,6 +36,7 @@ import { EngineState, takenOutcome, takenSeq, type EngineCapacity, type SeqIds }
 import { walkOrders, type WalkContext } from './walk.js';
 import { runInRanges, type WalkTask } from './walk-task.js';
 import { shareTable } from '../../native-layout/table.js';
+import { HELPER_THREAD_LIMITS } from '../core/thread-limits.js';
 
 export interface EngineOptions {
   readonly plan: Plan;
@@ -183,6 +184,7 @@ export class Engine {
             maxThreads: options.workers,
             idleTimeout: Number.POSITIVE_INFINITY,
             workerData: { plan: options.plan },
+            resourceLimits: HELPER_THREAD_LIMITS,
           })
         : null;
     const pool = this.pool;

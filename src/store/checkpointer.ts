@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { HELPER_THREAD_LIMITS } from '../core/thread-limits.js';
 
 /**
  * WAL checkpoints on a thread of their own. With SQLite's automatic checkpoints the commit
@@ -35,6 +36,7 @@ export class Checkpointer {
   constructor(dbFile: string) {
     this.worker = new Worker(new URL('./checkpoint-worker.js', import.meta.url), {
       workerData: { dbFile, control: this.control },
+      resourceLimits: HELPER_THREAD_LIMITS,
     });
     this.exited = new Promise((resolve, reject) => {
       this.worker.once('exit', () => resolve());

@@ -1,0 +1,13 @@
+import type { ResourceLimits } from 'node:worker_threads';
+
+/**
+ * V8 limits for the engine's helper threads (walk workers, commit thread, checkpoint thread).
+ *
+ * Their hot paths allocate little: typed arrays over shared buffers, a commit message per
+ * batch. V8 still grows each isolate's young generation to its default maximum (two 16 MiB
+ * semi-spaces) and keeps it while the thread idles, and nothing collects an idle worker. With
+ * four helpers that was about 60 MiB of resident memory at 10M distributors, over the 1.5 GB
+ * target (`bench/memory.bench.ts`). A 4 MiB young generation costs them nothing measurable;
+ * the sequencer thread, which parses every event, keeps V8's default.
+ */
+export const HELPER_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 4 };
