@@ -7,12 +7,15 @@
  * - `engine`: the real path: Engine.open on a fresh database, then the enrollment file
  *   submitted in chunks of 65,536 lines (like `upline replay`), every batch committed.
  *
- * Prints one JSON line: build time, VmRSS after a full GC, VmHWM (peak), the V8 breakdown,
- * and the bytes the shared tables were allocated with.
+ * Prints one JSON line: build time, VmRSS after a full GC (and its anonymous / file / shmem
+ * split), VmHWM (peak), the V8 breakdown, and the bytes the shared tables were allocated with.
+ * With UPLINE_SMAPS_TO=FILE it also copies /proc/self/smaps there after the GC, to see which
+ * mappings hold the memory (the shared tables are one large mapping; V8 pages are 256 KiB).
  *
  *   node --expose-gc dist/bench/memory-probe.js --mode M --distributors N [--events FILE]
  *     [--db FILE] [--workers W] [--batch B]
  */
+import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 import { IdIndex } from '../native-layout/id-index.js';
@@ -117,9 +120,14 @@ async function buildEngine(flags: ReturnType<typeof parseBenchFlags>): Promise<B
 }
 
 function progress(count: number): void {
-  const rss = procMemory('self')?.rssKiB ?? 0;
+  const memory = procMemory('self');
+  const mib = (kib: number | undefined) => ((kib ?? 0) / 1024).toFixed(0);
   const seconds = (performance.now() / 1000).toFixed(0);
-  console.error(`  ${count} in, RSS ${(rss / 1024).toFixed(0)} MiB, t=${seconds} s`);
+  console.error(
+    `  ${count} in, RSS ${mib(memory?.rssKiB)} MiB (anon ${mib(memory?.anonKiB)}, file ` +
+      `${mib(memory?.fileKiB)}, shmem ${mib(memory?.shmemKiB)}), peak ${mib(memory?.hwmKiB)} ` +
+      `MiB, t=${seconds} s`,
+  );
 }
 
 /**
@@ -155,6 +163,9 @@ async function main(): Promise<void> {
   await collectGarbage();
   const memory = procMemory('self');
   const usage = process.memoryUsage();
+  const smapsTo = process.env.UPLINE_SMAPS_TO;
+  if (smapsTo !== undefined)
+    fs.writeFileSync(smapsTo, fs.readFileSync('/proc/self/smaps', 'latin1'));
   const result = {
     mode,
     count: built.count,
@@ -162,6 +173,9 @@ async function main(): Promise<void> {
     baselineRssKiB: baseline?.rssKiB ?? 0,
     rssKiB: memory?.rssKiB ?? 0,
     hwmKiB: memory?.hwmKiB ?? 0,
+    anonKiB: memory?.anonKiB ?? 0,
+    fileKiB: memory?.fileKiB ?? 0,
+    shmemKiB: memory?.shmemKiB ?? 0,
     heapUsedBytes: usage.heapUsed,
     externalBytes: usage.external,
     arrayBuffersBytes: usage.arrayBuffers,

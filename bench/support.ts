@@ -181,6 +181,10 @@ export function removeDatabase(dbFile: string): void {
 export interface ProcMemory {
   readonly rssKiB: number;
   readonly hwmKiB: number;
+  /** VmRSS split: anonymous (heaps, SharedArrayBuffers), file-backed (code, mmap), shmem. */
+  readonly anonKiB: number;
+  readonly fileKiB: number;
+  readonly shmemKiB: number;
 }
 
 /** VmRSS and VmHWM (the kernel's peak RSS) of `pid`, or undefined once it is gone. */
@@ -195,7 +199,13 @@ export function procMemory(pid: number | 'self'): ProcMemory | undefined {
     const match = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text);
     return match?.[1] === undefined ? 0 : Number(match[1]);
   };
-  return { rssKiB: field('VmRSS'), hwmKiB: field('VmHWM') };
+  return {
+    rssKiB: field('VmRSS'),
+    hwmKiB: field('VmHWM'),
+    anonKiB: field('RssAnon'),
+    fileKiB: field('RssFile'),
+    shmemKiB: field('RssShmem'),
+  };
 }
 
 export interface ChildRun {
