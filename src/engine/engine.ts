@@ -5,7 +5,7 @@ import { UplineError } from '../core/errors.js';
 import { OUTCOME_ACCEPTED, ruleReasonFromCode, type RejectReason } from '../events/reasons.js';
 import type { EventResult } from '../events/result.js';
 import type { UplineEvent } from '../events/types.js';
-import { parseEventLine, validateEvent, type Validated } from '../events/validate.js';
+import { checkInput, type Validated } from '../events/validate.js';
 import type { Plan } from '../plan/plan.js';
 import { decodeEvent, encodeEvent, eventTypeCode } from '../store/event-codec.js';
 import type { CommitMessage } from './commit-message.js';
@@ -250,7 +250,20 @@ export class Engine {
    * bound (two batches) is what holds the sequencer back.
    */
   async accept(inputs: readonly unknown[]): Promise<Accepted> {
-    return this.acceptEach(inputs, false);
+    // Validation depends on nothing but the input, so the chunk is validated first: one
+    // timed span for the parse phase instead of two clock reads per event.
+    const parseStarted = performance.now();
+    const validations = inputs.map(checkInput);
+    this.phases.add('parse', parseStarted);
+    return this.acceptEach(validations, validations);
+  }
+
+  /**
+   * `accept` for inputs the caller has parsed and validated already, each as `checkInput`
+   * answers (a replay parses the next chunk while the engine waits on its threads).
+   */
+  async acceptChecked(validations: readonly Validated[]): Promise<Accepted> {
+    return this.acceptEach(validations, validations);
   }
 
   /**
@@ -258,24 +271,20 @@ export class Engine {
    * refuse it whole): the same pipeline without validating each event a second time.
    */
   async acceptValidated(events: readonly UplineEvent[]): Promise<Accepted> {
-    return this.acceptEach(events, true);
+    return this.acceptEach(events, null);
   }
 
-  private async acceptEach(inputs: readonly unknown[], validated: boolean): Promise<Accepted> {
+  /** `validations` is null when every input is a valid event already. */
+  private async acceptEach(
+    inputs: readonly unknown[],
+    validations: readonly Validated[] | null,
+  ): Promise<Accepted> {
     const results: EventResult[] = new Array<EventResult>(inputs.length);
     this.results = results;
     // A duplicate's answer carries its first event's final outcome, known only after the flush.
     const duplicates: number[] = [];
     const duplicateIds: string[] = [];
-    // Validation depends on nothing but the input, so the chunk is validated first: one
-    // timed span for the parse phase instead of two clock reads per event.
-    const parseStarted = performance.now();
-    const validations: Validated[] | null = validated
-      ? null
-      : inputs.map((input): Validated =>
-          typeof input === 'string' ? parseEventLine(input) : validateEvent(input),
-        );
-    const loopStarted = this.phases.add('parse', parseStarted);
+    const loopStarted = performance.now();
     const timedInLoop = this.flushAndCloseSeconds();
     for (let index = 0; index < inputs.length; index++) {
       let event: UplineEvent;

@@ -178,3 +178,8 @@ export function parseEventLine(line: string): Validated {
   }
   return validateEvent(raw);
 }
+
+/** One input checked: a raw NDJSON line is parsed and validated, any other value validated. */
+export function checkInput(input: unknown): Validated {
+  return typeof input === 'string' ? parseEventLine(input) : validateEvent(input);
+}
