@@ -99,8 +99,10 @@ function fillRows<F extends TableFields>(
   fromRow: number,
 ): void {
   for (const region of layout.columns) {
-    // A fresh SharedArrayBuffer is zeroed: only non-zero fills cost a pass.
-    if (region.fill === 0 && fromRow === 0) continue;
+    // Only ever called on a fresh SharedArrayBuffer, which is zeroed: only non-zero fills
+    // cost a pass. (Filling zeros at every growth also touched every page of the new rows,
+    // making them resident long before any row was used.)
+    if (region.fill === 0) continue;
     const view: ElementArrays[ElementType] | undefined = views[region.name];
     assert(view !== undefined, `${layout.table}.${region.name} has no view`);
     view.fill(region.fill, fromRow);
