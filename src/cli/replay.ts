@@ -26,7 +26,8 @@ export interface ReplaySummary {
   readonly eventsPerSecond: number;
   /**
    * Where the time went, in seconds: reading the file, then the engine's phases
-   * (phase-times.ts). Reading and parsing overlap the walk and commit phases' waits. For benchmarks; tests and scripts may ignore it.
+   * (phase-times.ts). Reading and parsing overlap the walk and commit phases' waits. For
+   * benchmarks; tests and scripts may ignore it.
    */
   readonly phaseSeconds: { read: number } & PhaseSeconds;
 }
