@@ -6,7 +6,7 @@ import {
   PREFETCH_SLICE_LINES,
   type LineSource,
 } from '../src/cli/chunk-prefetcher.js';
-import { checkInput } from '../src/events/validate.js';
+import { checkInput, type Validated } from '../src/events/validate.js';
 
 /** A line source over an array, counting its reads. */
 function arraySource(all: readonly string[]): LineSource & { reads: number } {
@@ -50,17 +50,14 @@ describe('ChunkPrefetcher', () => {
     const all = sampleLines(2 * PREFETCH_SLICE_LINES + 300);
     const perChunk = PREFETCH_SLICE_LINES + 17;
     const prefetcher = new ChunkPrefetcher(arraySource(all), perChunk);
-    const seen: string[] = [];
-    for (let chunk = prefetcher.take(); chunk.lines.length > 0; chunk = prefetcher.take()) {
-      assert.ok(chunk.lines.length <= perChunk);
-      assert.equal(chunk.validations.length, chunk.lines.length);
-      chunk.lines.forEach((line, index) => {
-        assert.deepEqual(chunk.validations[index], checkInput(line));
-      });
-      seen.push(...chunk.lines);
+    const seen: Validated[] = [];
+    for (let chunk = prefetcher.take(); chunk.length > 0; chunk = prefetcher.take()) {
+      assert.ok(chunk.length <= perChunk);
+      seen.push(...chunk);
     }
-    assert.deepEqual(seen, all);
-    assert.equal(prefetcher.take().lines.length, 0, 'stays at the end');
+    // Every line once, in file order, each with checkInput's own answer.
+    assert.deepEqual(seen, all.map(checkInput));
+    assert.equal(prefetcher.take().length, 0, 'stays at the end');
     prefetcher.stop();
   });
 
@@ -77,7 +74,7 @@ describe('ChunkPrefetcher', () => {
     const readsBefore = source.reads;
     const first = prefetcher.take();
     assert.equal(source.reads, readsBefore, 'a prefetched chunk is taken without reading');
-    assert.deepEqual(first.lines, all.slice(0, 2 * PREFETCH_SLICE_LINES));
+    assert.deepEqual(first, all.slice(0, 2 * PREFETCH_SLICE_LINES).map(checkInput));
     prefetcher.stop();
     await nextTurn();
     assert.equal(prefetcher.prefetched, 0, 'a stopped prefetcher reads nothing more');

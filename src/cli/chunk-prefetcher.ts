@@ -10,12 +10,6 @@ export interface LineSource {
   next(linesMax: number): string[];
 }
 
-export interface ParsedChunk {
-  readonly lines: readonly string[];
-  /** One per line, as `checkInput` answers. */
-  readonly validations: readonly Validated[];
-}
-
 /**
  * Reads and parses the next chunk of a replay file while the engine waits on its threads.
  *
@@ -33,7 +27,7 @@ export interface ParsedChunk {
  * Bounded: one chunk is prefetched while the engine works on the one before.
  */
 export class ChunkPrefetcher {
-  private lines: string[] = [];
+  /** One per line read ahead, as `checkInput` answers; the lines themselves are not kept. */
   private validations: Validated[] = [];
   private ended = false;
   private scheduled: NodeJS.Immediate | null = null;
@@ -51,15 +45,17 @@ export class ChunkPrefetcher {
     this.schedule();
   }
 
-  /** The next chunk (empty at the end of the file); starts prefetching the one after it. */
-  take(): ParsedChunk {
+  /**
+   * The next chunk's validations, one per line in file order (empty at the end of the file);
+   * starts prefetching the chunk after it.
+   */
+  take(): Validated[] {
     if (this.scheduled !== null) clearImmediate(this.scheduled);
     this.scheduled = null;
     if (this.failure !== null) throw this.failure.error;
     while (!this.full()) this.slice();
-    const chunk = { lines: this.lines, validations: this.validations };
-    assert(chunk.lines.length === chunk.validations.length, 'one validation per line');
-    this.lines = [];
+    const chunk = this.validations;
+    assert(chunk.length <= this.linesPerChunk, 'a chunk holds at most linesPerChunk lines');
     this.validations = [];
     this.schedule();
     return chunk;
@@ -67,7 +63,7 @@ export class ChunkPrefetcher {
 
   /** Lines read and parsed ahead, ready for the next `take`. */
   get prefetched(): number {
-    return this.lines.length;
+    return this.validations.length;
   }
 
   /** Stops prefetching; the reader stays the caller's to close. */
@@ -78,7 +74,7 @@ export class ChunkPrefetcher {
   }
 
   private full(): boolean {
-    return this.ended || this.lines.length >= this.linesPerChunk;
+    return this.ended || this.validations.length >= this.linesPerChunk;
   }
 
   private schedule(): void {
@@ -96,16 +92,13 @@ export class ChunkPrefetcher {
   }
 
   private slice(): void {
-    const want = Math.min(PREFETCH_SLICE_LINES, this.linesPerChunk - this.lines.length);
+    const want = Math.min(PREFETCH_SLICE_LINES, this.linesPerChunk - this.validations.length);
     const readStarted = performance.now();
     const lines = this.reader.next(want);
     const parseStarted = performance.now();
     this.readSeconds += (parseStarted - readStarted) / 1000;
     if (lines.length < want) this.ended = true;
-    for (const line of lines) {
-      this.lines.push(line);
-      this.validations.push(checkInput(line));
-    }
+    for (const line of lines) this.validations.push(checkInput(line));
     this.parseSeconds += (performance.now() - parseStarted) / 1000;
   }
 }

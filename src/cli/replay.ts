@@ -70,9 +70,9 @@ export async function replayCommand(args: readonly string[]): Promise<ReplaySumm
     // the sequencer parsed the next chunk. Memory stays bounded: one chunk's answers are held
     // besides the one being accepted, and the commit queue holds the sequencer back.
     let previousDurable: Promise<void> | null = null;
-    for (let chunk = prefetcher.take(); chunk.lines.length > 0;) {
-      const accepted = await engine.acceptChecked(chunk.validations);
-      events += chunk.lines.length;
+    for (let chunk = prefetcher.take(); chunk.length > 0;) {
+      const accepted = await engine.acceptChecked(chunk);
+      events += chunk.length;
       if (previousDurable !== null) commitWaitSeconds += await timed(previousDurable);
       previousDurable = accepted.durable;
       chunk = prefetcher.take();
