@@ -17,7 +17,7 @@
  */
 import { performance } from 'node:perf_hooks';
 
-import { ROWS_PER_TASK_MIN } from '../src/engine/period-close.js';
+import { SLOTS_PER_TASK_MIN } from '../src/engine/period-close.js';
 import { buildEngineNetwork } from './engine-network.js';
 import {
   formatCount,
@@ -72,8 +72,8 @@ async function main(): Promise<void> {
   } finally {
     await network.dispose();
   }
-  // The engine splits a close only into ranges of ROWS_PER_TASK_MIN rows or more.
-  const parallel = params.workers >= 2 && count >= 2 * ROWS_PER_TASK_MIN;
+  // The engine splits a close only into ranges of SLOTS_PER_TASK_MIN slots or more.
+  const parallel = params.workers >= 2 && count >= 2 * SLOTS_PER_TASK_MIN;
   const rows: TargetRow[] = [
     row('distributors', formatCount(count)),
     row('active this period', formatCount(activeCount)),

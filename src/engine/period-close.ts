@@ -20,7 +20,7 @@ const BINARY = lineTypeCode('binary');
 const POOL = lineTypeCode('pool');
 
 /** Fewest distributors worth a task of their own: below it the task's overhead dominates. */
-export const ROWS_PER_TASK_MIN = 16_384;
+export const SLOTS_PER_TASK_MIN = 16_384;
 
 /** Runs close tasks on the walk pool; null runs them on the sequencer thread. */
 export type CloseRunner = ((task: CloseTask) => Promise<number>) | null;
@@ -96,15 +96,15 @@ export class PeriodClose {
   /** The per-distributor part, in slot ranges over the pool (or here when there is none). */
   private async closeSlots(figures: CloseFigures): Promise<void> {
     const count = this.state.count;
-    const taskCount = Math.min(this.threads, Math.floor(count / ROWS_PER_TASK_MIN));
+    const taskCount = Math.min(this.threads, Math.floor(count / SLOTS_PER_TASK_MIN));
     if (this.runner === null || taskCount < 2) {
       closeRange(this.inlineContext(), figures, 0, count);
       return;
     }
     const distributors = shareTable(this.state.distributors);
     const runner = this.runner;
-    await runInRanges(count, taskCount, (fromRow, toRow) =>
-      runner({ kind: 'close', distributors, figures, fromRow, toRow }),
+    await runInRanges(count, taskCount, (fromSlot, toSlot) =>
+      runner({ kind: 'close', distributors, figures, fromSlot, toSlot }),
     );
   }
 

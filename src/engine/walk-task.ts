@@ -28,13 +28,13 @@ export interface WalkTask {
   readonly toIndex: number;
 }
 
-/** A period close's per-distributor part for slots [fromRow, toRow) (close-kernel.ts). */
+/** A period close's per-distributor part for slots [fromSlot, toSlot) (close-kernel.ts). */
 export interface CloseTask {
   readonly kind: 'close';
   readonly distributors: TableShare;
   readonly figures: CloseFigures;
-  readonly fromRow: number;
-  readonly toRow: number;
+  readonly fromSlot: number;
+  readonly toSlot: number;
 }
 
 export type WorkerTask = WalkTask | CloseTask;

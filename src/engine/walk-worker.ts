@@ -16,8 +16,8 @@ const viewCache = new WalkViewCache(plan);
 /** Runs one task: a range of a batch's orders, or a range of a period close's rows. */
 export default function run(task: WorkerTask): number {
   if (task.kind === 'close') {
-    closeRange(viewCache.closeContextFor(task), task.figures, task.fromRow, task.toRow);
-    return task.toRow - task.fromRow;
+    closeRange(viewCache.closeContextFor(task), task.figures, task.fromSlot, task.toSlot);
+    return task.toSlot - task.fromSlot;
   }
   walkOrders(viewCache.contextFor(task), task.fromIndex, task.toIndex);
   return task.toIndex - task.fromIndex;
