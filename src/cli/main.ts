@@ -9,6 +9,7 @@ import { tokenCommand } from './token-command.js';
 const USAGE = `usage:
   upline serve [--config FILE]
   upline replay --plan FILE --events FILE --db FILE [--workers N] [--batch N]
+    [--distributor-capacity N] [--order-capacity N] [--event-capacity N]
   upline export --db FILE
   upline generate --distributors N --orders M [--seed S] [--period-orders K] --out FILE
   upline token [--config FILE] --distributor ID`;

@@ -1,8 +1,10 @@
 import { accessSync, constants } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { UplineError } from '../core/errors.js';
+import { CAPACITY_MAX } from '../config/config.js';
 import { Engine } from '../engine/engine.js';
 import type { PhaseSeconds } from '../engine/phase-times.js';
+import type { EngineCapacity } from '../engine/state.js';
 import { LineReader } from '../io/line-reader.js';
 import { ChunkPrefetcher } from './chunk-prefetcher.js';
 import { loadPlan } from '../plan/plan.js';
@@ -44,6 +46,9 @@ export async function replayCommand(args: readonly string[]): Promise<ReplaySumm
     db: { type: 'string' },
     workers: { type: 'string' },
     batch: { type: 'string' },
+    'distributor-capacity': { type: 'string' },
+    'order-capacity': { type: 'string' },
+    'event-capacity': { type: 'string' },
   });
   const plan = loadPlan(required(COMMAND, 'plan', flags.plan));
   const eventsFile = required(COMMAND, 'events', flags.events);
@@ -51,12 +56,17 @@ export async function replayCommand(args: readonly string[]): Promise<ReplaySumm
   const workers = integerFlag(COMMAND, 'workers', flags.workers, REPLAY_WORKERS_DEFAULT, 0, 64);
   const batch = flags.batch;
   const batchSize = integerFlag(COMMAND, 'batch', batch, REPLAY_BATCH_DEFAULT, 1, 1_048_576);
+  const capacity: EngineCapacity = {
+    distributors: capacityFlag('distributor-capacity', flags['distributor-capacity']),
+    orders: capacityFlag('order-capacity', flags['order-capacity']),
+    events: capacityFlag('event-capacity', flags['event-capacity']),
+  };
   try {
     accessSync(eventsFile, constants.R_OK);
   } catch (error) {
     throw new UplineError('UPLINE_IO', `${eventsFile}: cannot read events file`, { cause: error });
   }
-  const engine = await Engine.open({ plan, dbFile, workers, batchSize });
+  const engine = await Engine.open({ plan, dbFile, workers, batchSize, capacity });
   const reader = new LineReader(eventsFile);
   const started = performance.now();
   const prefetcher = new ChunkPrefetcher(reader, LINES_PER_SUBMIT);
@@ -102,6 +112,18 @@ export async function replayCommand(args: readonly string[]): Promise<ReplaySumm
     eventsPerSecond,
     phaseSeconds,
   };
+}
+
+/**
+ * An initial table capacity, with the meaning and bounds of the server's config keys
+ * (distributorCapacity, orderCapacity, eventCapacity): an operator who knows the network's
+ * size spares the replay the doubling handovers. Only a hint: the table still grows past it.
+ * An absent flag is undefined, which leaves that table at the engine's own default (as
+ * before these flags), whatever the other two say: EngineCapacity is read field by field.
+ */
+function capacityFlag(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  return integerFlag(COMMAND, flag, value, 1, 1, CAPACITY_MAX);
 }
 
 function roundPhases(phases: PhaseSeconds): PhaseSeconds {

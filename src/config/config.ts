@@ -3,6 +3,12 @@ import { UplineError } from '../core/errors.js';
 import { describeFirstIssue, readJsonFile } from '../core/json-file.js';
 
 /**
+ * Largest capacity a table may start with (its slots are i32). `upline replay`'s capacity
+ * flags share it, so a size valid in the config is valid on the command line and back.
+ */
+export const CAPACITY_MAX = 2 ** 31 - 1;
+
+/**
  * The server's config file (SPEC 6): JSON, every key optional with an embedded default,
  * unknown keys and wrong types refused at start with the key's name. `config.example.json`
  * documents every key; a test keeps the two in step.
@@ -26,24 +32,9 @@ export const configSchema = z.strictObject({
   /** SQLite synchronous mode: FULL survives power loss, NORMAL only process crashes. */
   synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
   /** Tables allocated at start (they grow past these by handover, briefly holding both). */
-  distributorCapacity: z
-    .number()
-    .int()
-    .min(1)
-    .max(2 ** 31 - 1)
-    .default(65_536),
-  orderCapacity: z
-    .number()
-    .int()
-    .min(1)
-    .max(2 ** 31 - 1)
-    .default(65_536),
-  eventCapacity: z
-    .number()
-    .int()
-    .min(1)
-    .max(2 ** 31 - 1)
-    .default(65_536),
+  distributorCapacity: z.number().int().min(1).max(CAPACITY_MAX).default(65_536),
+  orderCapacity: z.number().int().min(1).max(CAPACITY_MAX).default(65_536),
+  eventCapacity: z.number().int().min(1).max(CAPACITY_MAX).default(65_536),
   /** Largest ingest body (HTTP) or frame (WebSocket) in bytes: 413 past it. */
   maxBodyBytes: z
     .number()
