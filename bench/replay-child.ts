@@ -6,6 +6,8 @@
 import * as fs from 'node:fs';
 
 import { snapshotPathFor } from '../src/engine/snapshot.js';
+import type { EngineCapacity } from '../src/engine/state.js';
+import type { GenerateStats } from '../src/generate/generate.js';
 import {
   checkChild,
   CLI_MAIN,
@@ -31,6 +33,8 @@ export interface ReplayOptions {
   readonly dbFile: string;
   readonly workers: number;
   readonly batch: number;
+  /** Initial table sizes (`--distributor-capacity` ...); an absent field is the CLI's default. */
+  readonly capacity?: EngineCapacity;
 }
 
 /** Replays into a fresh `dbFile` (any old one and its snapshot are deleted first). */
@@ -42,12 +46,38 @@ export async function replayInChild(options: ReplayOptions): Promise<Replay> {
     'replay',
     ...['--plan', REFERENCE_PLAN, '--events', eventsFile, '--db', dbFile],
     ...['--workers', String(options.workers), '--batch', String(options.batch)],
+    ...capacityArgs(options.capacity ?? {}),
   ]);
   checkChild(run, 'upline replay');
   const summary = lastJsonLine(run.stdout);
   if (summary === undefined) throw new Error(`no summary line from replay:\n${run.stdout}`);
   const eventsPerSecond = numberField(summary, 'eventsPerSecond');
   return { run, summary, eventsPerSecond, dbBytes: databaseBytes(dbFile) };
+}
+
+function capacityArgs(capacity: EngineCapacity): string[] {
+  const args: string[] = [];
+  if (capacity.distributors !== undefined) {
+    args.push('--distributor-capacity', String(capacity.distributors));
+  }
+  if (capacity.orders !== undefined) args.push('--order-capacity', String(capacity.orders));
+  if (capacity.events !== undefined) args.push('--event-capacity', String(capacity.events));
+  return args;
+}
+
+/**
+ * The capacity an operator would configure for the network in a generated file: its own
+ * counts (an upper bound: rejected enrollments and duplicates take no row). The benches replay
+ * with it so they measure the engine, not the doubling of tables from the default size.
+ */
+export function capacityFor(stats: GenerateStats): EngineCapacity {
+  // At least 1, the flags' minimum: a file may hold no orders (`--orders 0`).
+  const hint = (count: number) => Math.max(1, count);
+  return {
+    distributors: hint(stats.enrollments),
+    orders: hint(stats.orders),
+    events: hint(stats.events),
+  };
 }
 
 /** The database and the snapshot the engine writes next to it. */

@@ -5,7 +5,9 @@
  *    skips it; the generation time is printed apart).
  * 2. Replays it in a child process through the real CLI (`upline replay`, synchronous=FULL,
  *    every batch committed before it is answered), so the resident memory measured is the
- *    engine's own: wall time, the CLI's events/s, peak RSS (VmHWM), database size.
+ *    engine's own: wall time, the CLI's events/s, peak RSS (VmHWM), database size. The file's
+ *    counts are its capacity hints (replay-child.ts `capacityFor`), as an operator would size
+ *    it, so the tables are not grown by doubling during the run.
  * 3. Restart: a second child opens the engine on the same database (restart-probe.ts) and
  *    reports the milliseconds until `Engine.open` resolved. The page cache is warm (the file
  *    was just written), as after a process crash; a cold boot would add the disk reads.
@@ -38,7 +40,7 @@ import {
   sharedBytesPerDistributor,
 } from '../native-layout/budget.js';
 import { runBaseline, type BaselineResult } from './baseline.js';
-import { removeReplayFiles, replayInChild, type Replay } from './replay-child.js';
+import { capacityFor, removeReplayFiles, replayInChild, type Replay } from './replay-child.js';
 import { ensureEventFile, type EventFile } from './event-file.js';
 import {
   formatBytes,
@@ -259,7 +261,8 @@ async function main(): Promise<void> {
   const baselineDb = path.join(WORK_DIR, `baseline-${key}.db`);
   const baselineBefore = baseline(params, events, baselineDb);
   const dbFile = path.join(WORK_DIR, `replay-${key}-w${params.workers}-b${params.batch}.db`);
-  const replayed = await replayInChild({ eventsFile: events.file, dbFile, ...params });
+  const capacity = capacityFor(events.stats);
+  const replayed = await replayInChild({ eventsFile: events.file, dbFile, ...params, capacity });
   console.error(`replay summary: ${JSON.stringify(replayed.summary)}`);
   const restarted = await restart(params, dbFile);
   if (!params.keep) removeReplayFiles(dbFile);
@@ -286,6 +289,7 @@ async function main(): Promise<void> {
       peakRssSource: replayed.run.peakRssSource,
       dbBytes: replayed.dbBytes,
       synchronous: 'FULL',
+      capacity,
     },
     restart: {
       openMs: restarted.openMs,

@@ -15,7 +15,8 @@
  *   from when it was due to its request's durable, so queueing counts. Results:
  *   scaling-latency-d<N>.json.
  *
- * Replays run one after another (never two at once on a 2-core machine).
+ * Replays run one after another (never two at once on a 2-core machine), each with the file's
+ * counts as its capacity hints (replay-child.ts `capacityFor`), as an operator would size it.
  *
  *   node dist/bench/scaling.bench.js [--mode workers|sizes|latency|all]
  *     [--distributors N] [--orders M] [--sizes A,B,C] [--workers-list 1,2,4] [--workers W]
@@ -28,9 +29,10 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Engine } from '../src/engine/engine.js';
+import type { EngineCapacity } from '../src/engine/state.js';
 import { buildEngineNetwork } from './engine-network.js';
 import { ensureEventFile } from './event-file.js';
-import { removeReplayFiles, replayInChild, type Replay } from './replay-child.js';
+import { capacityFor, removeReplayFiles, replayInChild, type Replay } from './replay-child.js';
 import {
   formatBytes,
   formatCount,
@@ -99,6 +101,8 @@ interface ReplayPoint {
   readonly orders: number;
   readonly workers: number;
   readonly batch: number;
+  /** The initial table sizes the replay was given (the file's counts). */
+  readonly capacity: EngineCapacity;
   readonly events: number;
   readonly eventsPerSecond: number;
   /** The file's orders over the whole replay's seconds (enrollments' time included). */
@@ -116,6 +120,7 @@ async function replayPoint(
 ): Promise<ReplayPoint> {
   const events = ensureEventFile({ distributors, orders: params.orders, seed: params.seed });
   const dbFile = path.join(WORK_DIR, `scaling-d${distributors}-w${workers}.db`);
+  const capacity = capacityFor(events.stats);
   let replayed: Replay;
   try {
     replayed = await replayInChild({
@@ -123,6 +128,7 @@ async function replayPoint(
       dbFile,
       workers,
       batch: params.batch,
+      capacity,
     });
   } finally {
     removeReplayFiles(dbFile);
@@ -133,6 +139,7 @@ async function replayPoint(
     orders: params.orders,
     workers,
     batch: params.batch,
+    capacity,
     events: events.stats.events,
     eventsPerSecond: replayed.eventsPerSecond,
     ordersPerSecond: Math.round(events.stats.orders / seconds),
