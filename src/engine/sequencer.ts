@@ -18,6 +18,7 @@ import {
   FLAG_PLACED_RIGHT,
   FLAG_TERMINATED,
 } from './distributor-views.js';
+import { OuterLegEnds } from './outer-leg-ends.js';
 import type { EngineState } from './state.js';
 import type { Batch } from './batch.js';
 
@@ -38,6 +39,8 @@ const TERMINATED_DISTRIBUTOR = code('terminated_distributor');
  * provisionally accepted and settled by the merge, which knows balances.
  */
 export class Sequencer {
+  private readonly outerLegEnds = new OuterLegEnds();
+
   constructor(
     private readonly state: EngineState,
     private readonly batch: Batch,
@@ -81,7 +84,7 @@ export class Sequencer {
       // Only the parity of k matters: a flag bit toggled per auto-placed recruit.
       right = (state.d.flags[sponsor]! & FLAG_AUTO_NEXT_RIGHT) !== 0;
       state.d.flags[sponsor] = state.d.flags[sponsor]! ^ FLAG_AUTO_NEXT_RIGHT;
-      parent = outermostFree(right ? state.d.childR : state.d.childL, sponsor);
+      parent = this.outerLegEnds.find(right ? state.d.childR : state.d.childL, sponsor, right);
     }
     const slot = state.addDistributor(event.distributor, sponsor, event.at);
     const d = state.d;
@@ -232,11 +235,4 @@ export class Sequencer {
     }
     return OUTCOME_ACCEPTED;
   }
-}
-
-/** SPEC 3.1 auto placement: follow one leg's children from `top` until a free slot. */
-function outermostFree(children: Int32Array, top: number): number {
-  let slot = top;
-  for (let child = children[slot]!; child !== -1; child = children[slot]!) slot = child;
-  return slot;
 }
