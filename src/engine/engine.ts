@@ -305,7 +305,8 @@ export class Engine {
         this.counters.duplicates++;
         continue;
       }
-      await this.sequence(event, index);
+      const cut = this.sequence(event, index);
+      if (cut !== undefined) await cut;
     }
     // The loop's batch cuts and closes are timed as their own phases; the rest is sequencing.
     const loopSeconds = (performance.now() - loopStarted) / 1000;
@@ -345,34 +346,62 @@ export class Engine {
     return { seq: takenSeq(taken), status: 'duplicate', first };
   }
 
-  /** Gives `event` the next seq and applies its serial phase; cuts batches as needed. */
-  private async sequence(
+  /**
+   * Gives `event` the next seq and applies its serial phase; cuts batches as needed. Returns
+   * the cut's promise, or undefined when there is nothing to wait for: most events neither
+   * cut a batch nor close a period, and an async call per event cost a promise and a
+   * microtask turn each on the sequencer thread.
+   */
+  private sequence(
     event: UplineEvent,
     resultIndex: number,
     loggedOutcome = -1,
+  ): Promise<void> | undefined {
+    if (event.type === 'period.close') return this.sequenceClose(event, resultIndex, loggedOutcome);
+    const seq = ++this.state.lastSeq;
+    const entry = this.beginEntry(seq);
+    const outcome = this.sequencer.apply(event, seq);
+    this.recordEntry(entry, seq, event, resultIndex, loggedOutcome, outcome);
+    return this.batch.full ? this.flush() : undefined;
+  }
+
+  /** A close stands alone in its batch: no walk phase may see a period reset mid-batch. */
+  private async sequenceClose(
+    event: UplineEvent,
+    resultIndex: number,
+    loggedOutcome: number,
   ): Promise<void> {
-    const state = this.state;
-    if (event.type === 'period.close') await this.flush();
-    const seq = ++state.lastSeq;
+    await this.flush();
+    const seq = ++this.state.lastSeq;
+    const entry = this.beginEntry(seq);
+    const closeStarted = performance.now();
+    await this.periodClose.run(seq, event.at, this.batch.serialLines);
+    this.phases.add('close', closeStarted);
+    this.recordEntry(entry, seq, event, resultIndex, loggedOutcome, OUTCOME_ACCEPTED);
+    await this.flush();
+  }
+
+  /** Opens `seq`'s entry in the batch; returns the entry's index. */
+  private beginEntry(seq: number): number {
     const batch = this.batch;
     batch.begin(seq);
-    const entry = batch.entryCount - 1;
-    let outcome = OUTCOME_ACCEPTED;
-    if (event.type === 'period.close') {
-      const closeStarted = performance.now();
-      await this.periodClose.run(seq, event.at, batch.serialLines);
-      this.phases.add('close', closeStarted);
-    } else {
-      outcome = this.sequencer.apply(event, seq);
-    }
+    return batch.entryCount - 1;
+  }
+
+  private recordEntry(
+    entry: number,
+    seq: number,
+    event: UplineEvent,
+    resultIndex: number,
+    loggedOutcome: number,
+    outcome: number,
+  ): void {
     this.entryOutcome[entry] = outcome;
     this.entryEvents[entry] = event;
     this.entryResultIndex[entry] = resultIndex;
     this.entryLoggedOutcome[entry] = loggedOutcome;
     this.recent.record(seq, event);
-    state.take(event.id, seq, outcome);
-    // A close stands alone in its batch: no walk phase may see a period reset mid-batch.
-    if (batch.full || event.type === 'period.close') await this.flush();
+    this.state.take(event.id, seq, outcome);
   }
 
   private async flush(): Promise<void> {
@@ -575,7 +604,8 @@ export class Engine {
       this.recoveryIndex = index;
       for (const logged of this.store.eventsAfter(this.state.lastSeq)) {
         assert(logged.seq === this.state.lastSeq + 1, 'the log has a gap');
-        await this.sequence(decodeEvent(logged.body), -1, logged.outcome);
+        const cut = this.sequence(decodeEvent(logged.body), -1, logged.outcome);
+        if (cut !== undefined) await cut;
       }
       await this.flush();
       this.recovering = false;
