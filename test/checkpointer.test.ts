@@ -3,6 +3,8 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
+import Database from 'better-sqlite3';
+
 import { Engine } from '../src/engine/engine.js';
 import { activeLine, order } from './support/events.js';
 import { tempDir } from './support/pipeline.js';
@@ -39,6 +41,44 @@ test('committed pages reach the database file while the engine runs', async () =
     }
     assert.ok(grown() >= 1024 * 1024, `the checkpoint thread copied pages (${grown()} bytes)`);
   } finally {
+    await engine.close();
+    dir.dispose();
+  }
+});
+
+/**
+ * A RESTART checkpoint holds the write lock while it waits for readers and syncs: a commit
+ * that gave up after the default 5 s busy timeout stopped the engine (seen once under load).
+ * Here another connection holds the lock for 6 s; the commit must wait, not fail.
+ */
+test('a commit waits for a write lock held past the default busy timeout', async () => {
+  const dir = tempDir('upline-writer-lock-');
+  const dbFile = join(dir.path, 'upline.db');
+  const engine = await Engine.open({
+    plan: referencePlan(),
+    dbFile,
+    workers: 0,
+    batchSize: 512,
+    synchronous: 'NORMAL',
+  });
+  const holder = new Database(dbFile);
+  try {
+    await engine.submit(activeLine(8));
+    holder.exec('BEGIN IMMEDIATE');
+    const heldMs = 6_000;
+    const released = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        holder.exec('COMMIT');
+        resolve();
+      }, heldMs),
+    );
+    const started = Date.now();
+    const results = await engine.submit([order('w1', 'ow1', 8, 1, 100)]);
+    await released;
+    assert.equal(results[0]?.status, 'accepted');
+    assert.ok(Date.now() - started >= heldMs - 100, 'the commit waited for the lock');
+  } finally {
+    holder.close();
     await engine.close();
     dir.dispose();
   }

@@ -10,11 +10,25 @@ import type { CommitSettings } from './commit-writer.js';
  * (commit-progress.ts) as it commits. It runs beside the sequencer thread, so SQLite's time
  * overlaps the next batch's computation.
  */
+/**
+ * How long a commit waits for the write lock. The only other holder is the checkpoint
+ * thread's RESTART, which keeps the lock while it waits for readers (up to its own 5 s
+ * busy timeout) and then copies and syncs the WAL's remainder: on a loaded machine that
+ * passed the 5 s default once, and the failed commit stopped the engine. Waiting longer
+ * only delays answers; giving up loses the engine.
+ */
+const WRITER_BUSY_TIMEOUT_MS = 60_000;
+
 const { dbFile, synchronous, indexChunkMin, progress } = workerData as CommitSettings & {
   progress: Int32Array;
 };
 // The checkpoint thread copies the WAL into the database file (store/checkpointer.ts).
-const store = Store.open(dbFile, { synchronous, autoCheckpoint: false, indexChunkMin });
+const store = Store.open(dbFile, {
+  synchronous,
+  autoCheckpoint: false,
+  indexChunkMin,
+  busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS,
+});
 const port = parentPort;
 if (port === null) throw new Error('commit-worker must run as a worker thread');
 
