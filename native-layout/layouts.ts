@@ -107,6 +107,14 @@ export function idIndexCapacityFor(distributorCapacity: number): number {
   return Math.max(ID_INDEX_CAPACITY_MIN, capacity);
 }
 
+/**
+ * The largest initial capacity an operator may configure for distributors, orders or events
+ * (config keys and `upline replay` flags): the tables it sizes must still be addressable by
+ * i32 positions, and the id index and the id fingerprint tables take up to 8/3 positions a
+ * row, rounded up to a power of two. 2^29 keeps every one of them at or below 2^30.
+ */
+export const CONFIGURED_CAPACITY_MAX = 2 ** 29;
+
 /** Index positions per distributor row when the table's capacity is a power of two. */
 export const ID_INDEX_POSITIONS_PER_ROW = idIndexCapacityFor(1 << 20) / (1 << 20);
 
@@ -142,6 +150,10 @@ export const SNAPSHOT_LAYOUT_HASH = combineFingerprints(LAYOUT_VERSION, [
 // change these numbers on purpose, together with the README's budget table.
 assert(DISTRIBUTORS.bytesPerRow === 79, `DISTRIBUTORS row is ${DISTRIBUTORS.bytesPerRow} bytes`);
 assert(ID_INDEX.bytesPerRow === 8, `ID_INDEX row is ${ID_INDEX.bytesPerRow} bytes`);
+assert(
+  idIndexCapacityFor(CONFIGURED_CAPACITY_MAX) <= 2 ** 30,
+  'the largest configured capacity has an addressable id index',
+);
 assert(SNAPSHOT_HEADER.SIZEOF === 64, `SNAPSHOT_HEADER is ${SNAPSHOT_HEADER.SIZEOF} bytes`);
 assert(SNAPSHOT_HEADER.offsets.magic === 0, 'magic must open the file');
 assert(SNAPSHOT_HEADER.offsets.lastSeq % 8 === 0, 'lastSeq must be 8-aligned');

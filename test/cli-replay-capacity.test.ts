@@ -11,6 +11,7 @@ import * as assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { CONFIGURED_CAPACITY_MAX } from '../native-layout/layouts.js';
 import { stringIdsCapacityFor } from '../native-layout/string-ids.js';
 import { readSnapshot, snapshotPathFor, type SnapshotImage } from '../src/engine/snapshot.js';
 import { generateToFile } from '../src/generate/generate.js';
@@ -135,7 +136,7 @@ test('upline replay: hints smaller than the network are outgrown', async () => {
 
 test('upline replay: a bad capacity exits 1 with one line naming the flag', async () => {
   const flags = ['--distributor-capacity', '--order-capacity', '--event-capacity'];
-  const values = ['0', '-1', '1.5', 'ten', '2147483648'];
+  const values = ['0', '-1', '1.5', 'ten', String(CONFIGURED_CAPACITY_MAX + 1), '2147483648'];
   for (const flag of flags) {
     for (const value of values) {
       const label = `${flag}=${value}`;
@@ -148,7 +149,8 @@ test('upline replay: a bad capacity exits 1 with one line naming the flag', asyn
       assert.ok(message !== '' && !message.includes('\n'), `${label}: one line: ${end.stderr}`);
       assert.ok(message.includes(flag), `${label}: names ${flag}: ${message}`);
       // The config's bound, so a size valid in one place is valid in the other.
-      assert.ok(message.includes('from 1 to 2147483647'), `${label}: the bound: ${message}`);
+      const bound = `from 1 to ${CONFIGURED_CAPACITY_MAX}`;
+      assert.ok(message.includes(bound), `${label}: the bound: ${message}`);
       assert.ok(!existsSync(dbFile), `${label}: no database is created`);
     }
   }

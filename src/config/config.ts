@@ -1,12 +1,14 @@
 import { z } from 'zod';
+import { CONFIGURED_CAPACITY_MAX } from '../../native-layout/layouts.js';
 import { UplineError } from '../core/errors.js';
 import { describeFirstIssue, readJsonFile } from '../core/json-file.js';
 
 /**
- * Largest capacity a table may start with (its slots are i32). `upline replay`'s capacity
- * flags share it, so a size valid in the config is valid on the command line and back.
+ * Largest capacity a table may start with (native-layout/layouts.ts says why). `upline
+ * replay`'s capacity flags share it, so a size valid in the config is valid on the command
+ * line and back.
  */
-export const CAPACITY_MAX = 2 ** 31 - 1;
+export const CAPACITY_MAX = CONFIGURED_CAPACITY_MAX;
 
 /**
  * The server's config file (SPEC 6): JSON, every key optional with an embedded default,

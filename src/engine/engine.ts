@@ -212,7 +212,13 @@ export class Engine {
         `${options.dbFile}: database was made with another plan`,
       );
     }
-    const engine = new Engine(store, options);
+    let engine: Engine;
+    try {
+      engine = new Engine(store, options);
+    } catch (error) {
+      store.close();
+      throw error;
+    }
     await engine.recover();
     engine.writer = new CommitWriter(
       {

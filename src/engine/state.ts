@@ -1,7 +1,12 @@
 import { IdIndex } from '../../native-layout/id-index.js';
-import { DISTRIBUTORS, idIndexCapacityFor } from '../../native-layout/layouts.js';
+import {
+  CONFIGURED_CAPACITY_MAX,
+  DISTRIBUTORS,
+  idIndexCapacityFor,
+} from '../../native-layout/layouts.js';
 import { createTable, growTable } from '../../native-layout/table.js';
 import { assert } from '../core/assert.js';
+import { UplineError } from '../core/errors.js';
 import type { CompiledPlan } from './compiled-plan.js';
 import {
   FLAG_TERMINATED,
@@ -62,12 +67,28 @@ export class EngineState {
     capacity: EngineCapacity = {},
   ) {
     const distributors = capacity.distributors ?? CAPACITY_MIN;
-    this.distributors = createTable(DISTRIBUTORS, distributors);
-    this.d = this.distributors.views;
-    this.idIndex = IdIndex.create(idIndexCapacityFor(distributors));
     const orders = capacity.orders ?? CAPACITY_MIN;
-    this.orders = new OrderBook((seq) => ids.orderIdAt(seq), orders);
-    this.eventIds = StringIdTable.createFor(capacity.events ?? CAPACITY_MIN);
+    const events = capacity.events ?? CAPACITY_MIN;
+    for (const rows of [distributors, orders, events]) {
+      assert(Number.isInteger(rows) && rows >= 1, 'a capacity is a positive integer');
+      assert(rows <= CONFIGURED_CAPACITY_MAX, 'a capacity is within CONFIGURED_CAPACITY_MAX');
+    }
+    try {
+      this.distributors = createTable(DISTRIBUTORS, distributors);
+      this.idIndex = IdIndex.create(idIndexCapacityFor(distributors));
+      this.orders = new OrderBook((seq) => ids.orderIdAt(seq), orders);
+      this.eventIds = StringIdTable.createFor(events);
+    } catch (error) {
+      // A capacity this machine cannot back is the operator's setting, not a bug.
+      if (!(error instanceof RangeError)) throw error;
+      throw new UplineError(
+        'UPLINE_CAPACITY',
+        `cannot allocate tables for ${distributors} distributors, ${orders} orders and ` +
+          `${events} events (${error.message}): configure smaller capacities`,
+        { cause: error },
+      );
+    }
+    this.d = this.distributors.views;
     this.confirmEventId = (taken, id) => ids.eventIdAt(takenSeq(taken)) === id;
   }
 
