@@ -285,6 +285,12 @@ interface ClientResult {
     readonly ackMs: Summary;
     readonly eventToPushMs: Summary;
     readonly pushAfterAckMs: Summary;
+    /** The client's event-loop delay in the paced window (missing in older results). */
+    readonly clientLoopDelayMs?: {
+      readonly p50: number;
+      readonly p99: number;
+      readonly max: number;
+    };
   };
   readonly notAccepted: number;
   readonly refusedFrames: number;
@@ -330,6 +336,13 @@ function targetRows(params: Params, client: ClientResult, serverPeakKiB: number)
       target: `< ${COMMIT_TO_PUSH_P99_MS_MAX} ms, ${subscribers.requested} subscribers`,
       ok: under(paced.pushAfterAckMs.p99, COMMIT_TO_PUSH_P99_MS_MAX),
     },
+    row(
+      `client event-loop delay ${half} (part of every latency above)`,
+      paced.clientLoopDelayMs === undefined
+        ? 'n/a'
+        : `p50 ${ms(paced.clientLoopDelayMs.p50)}, p99 ${ms(paced.clientLoopDelayMs.p99)}, ` +
+            `max ${ms(paced.clientLoopDelayMs.max)}`,
+    ),
     row('event-to-push at full speed', spread(max.eventToPushMs)),
     row('push after ack at full speed', spread(max.pushAfterAckMs)),
     row(
