@@ -27,7 +27,7 @@ import {
   type BadLine,
   type BadLineContext,
 } from './support/bad-input.js';
-import { parseReplaySummary, runCli, type ChildEnd } from './support/cli.js';
+import { assertUsageError, parseReplaySummary, runCli } from './support/cli.js';
 import { idsBySeq, ledgerByEventId, readEventLog } from './support/event-log.js';
 import {
   runPipeline,
@@ -281,16 +281,6 @@ function withFlag(args: readonly string[], flag: string, value: string): string[
   const index = args.indexOf(flag);
   assert.ok(index >= 0 && index + 1 < args.length, `${flag} is in the arguments`);
   return args.map((arg, at) => (at === index + 1 ? value : arg));
-}
-
-/** Exit 1 and exactly one line on stderr that contains `names`. */
-function assertUsageError(end: ChildEnd, names: string, label: string): void {
-  assert.equal(end.signal, null, `${label}: ${end.stderr}`);
-  assert.equal(end.code, 1, `${label}: exit code (stderr: ${end.stderr})`);
-  assert.equal(end.stdout, '', `${label}: nothing on stdout`);
-  const message = end.stderr.replace(/\n$/, '');
-  assert.ok(message !== '' && !message.includes('\n'), `${label}: one line: ${end.stderr}`);
-  assert.ok(message.includes(names), `${label}: names ${names}: ${message}`);
 }
 
 test('upline replay: a missing file or a bad flag exits 1 with one line naming it', async () => {

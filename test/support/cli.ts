@@ -1,3 +1,4 @@
+import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -62,6 +63,17 @@ export interface ReplaySummaryLine {
   readonly rejected: Record<string, number>;
   readonly seconds: number;
   readonly eventsPerSecond: number;
+}
+
+/** Exit 1 and exactly one line on stderr that contains `names`. Returns that line. */
+export function assertUsageError(end: ChildEnd, names: string, label: string): string {
+  assert.equal(end.signal, null, `${label}: ${end.stderr}`);
+  assert.equal(end.code, 1, `${label}: exit code (stderr: ${end.stderr})`);
+  assert.equal(end.stdout, '', `${label}: nothing on stdout`);
+  const message = end.stderr.replace(/\n$/, '');
+  assert.ok(message !== '' && !message.includes('\n'), `${label}: one line: ${end.stderr}`);
+  assert.ok(message.includes(names), `${label}: names ${names}: ${message}`);
+  return message;
 }
 
 /** Parses the one JSON line of a successful replay; fails loudly on anything else. */
