@@ -10,6 +10,10 @@ import type { CommitSettings } from './commit-writer.js';
  * (commit-progress.ts) as it commits. It runs beside the sequencer thread, so SQLite's time
  * overlaps the next batch's computation.
  */
+const { dbFile, synchronous, indexChunkMin, progress } = workerData as CommitSettings & {
+  progress: Int32Array;
+};
+
 /**
  * How long a commit waits for the write lock. The only other holder is the checkpoint
  * thread's RESTART, which keeps the lock while it waits for readers (up to its own 5 s
@@ -19,9 +23,6 @@ import type { CommitSettings } from './commit-writer.js';
  */
 const WRITER_BUSY_TIMEOUT_MS = 60_000;
 
-const { dbFile, synchronous, indexChunkMin, progress } = workerData as CommitSettings & {
-  progress: Int32Array;
-};
 // The checkpoint thread copies the WAL into the database file (store/checkpointer.ts).
 const store = Store.open(dbFile, {
   synchronous,
