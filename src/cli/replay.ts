@@ -1,7 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { UplineError } from '../core/errors.js';
-import { CAPACITY_MAX } from '../config/config.js';
+import { CONFIGURED_CAPACITY_MAX } from '../../native-layout/layouts.js';
 import { Engine } from '../engine/engine.js';
 import type { PhaseSeconds } from '../engine/phase-times.js';
 import type { EngineCapacity } from '../engine/state.js';
@@ -123,7 +123,7 @@ export async function replayCommand(args: readonly string[]): Promise<ReplaySumm
  */
 function capacityFlag(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  return integerFlag(COMMAND, flag, value, 1, 1, CAPACITY_MAX);
+  return integerFlag(COMMAND, flag, value, 1, 1, CONFIGURED_CAPACITY_MAX);
 }
 
 function roundPhases(phases: PhaseSeconds): PhaseSeconds {

@@ -4,13 +4,6 @@ import { UplineError } from '../core/errors.js';
 import { describeFirstIssue, readJsonFile } from '../core/json-file.js';
 
 /**
- * Largest capacity a table may start with (native-layout/layouts.ts says why). `upline
- * replay`'s capacity flags share it, so a size valid in the config is valid on the command
- * line and back.
- */
-export const CAPACITY_MAX = CONFIGURED_CAPACITY_MAX;
-
-/**
  * The server's config file (SPEC 6): JSON, every key optional with an embedded default,
  * unknown keys and wrong types refused at start with the key's name. `config.example.json`
  * documents every key; a test keeps the two in step.
@@ -33,10 +26,13 @@ export const configSchema = z.strictObject({
   batch: z.number().int().min(1).max(1_048_576).default(4096),
   /** SQLite synchronous mode: FULL survives power loss, NORMAL only process crashes. */
   synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
-  /** Tables allocated at start (they grow past these by handover, briefly holding both). */
-  distributorCapacity: z.number().int().min(1).max(CAPACITY_MAX).default(65_536),
-  orderCapacity: z.number().int().min(1).max(CAPACITY_MAX).default(65_536),
-  eventCapacity: z.number().int().min(1).max(CAPACITY_MAX).default(65_536),
+  /**
+   * Tables allocated at start (they grow past these by handover, briefly holding both). The
+   * bound is `upline replay`'s too, so a size valid here is valid on its command line.
+   */
+  distributorCapacity: z.number().int().min(1).max(CONFIGURED_CAPACITY_MAX).default(65_536),
+  orderCapacity: z.number().int().min(1).max(CONFIGURED_CAPACITY_MAX).default(65_536),
+  eventCapacity: z.number().int().min(1).max(CONFIGURED_CAPACITY_MAX).default(65_536),
   /** Largest ingest body (HTTP) or frame (WebSocket) in bytes: 413 past it. */
   maxBodyBytes: z
     .number()
