@@ -10,6 +10,17 @@ import { activeLine, order } from './support/events.js';
 import { tempDir } from './support/pipeline.js';
 import { referencePlan } from './support/plans.js';
 
+/** Small batches and NORMAL sync: many commits quickly, on the sequencer thread alone. */
+function openEngine(dbFile: string): Promise<Engine> {
+  return Engine.open({
+    plan: referencePlan(),
+    dbFile,
+    workers: 0,
+    batchSize: 512,
+    synchronous: 'NORMAL',
+  });
+}
+
 /**
  * The engine's writer never checkpoints the WAL itself (a checkpoint inside a commit stalls
  * every caller waiting on it); the checkpoint thread copies committed pages into the database
@@ -18,13 +29,7 @@ import { referencePlan } from './support/plans.js';
 test('committed pages reach the database file while the engine runs', async () => {
   const dir = tempDir('upline-checkpoint-');
   const dbFile = join(dir.path, 'upline.db');
-  const engine = await Engine.open({
-    plan: referencePlan(),
-    dbFile,
-    workers: 0,
-    batchSize: 512,
-    synchronous: 'NORMAL',
-  });
+  const engine = await openEngine(dbFile);
   try {
     const before = statSync(dbFile).size;
     await engine.submit(activeLine(8));
@@ -54,13 +59,7 @@ test('committed pages reach the database file while the engine runs', async () =
 test('a commit waits for a write lock held past the default busy timeout', async () => {
   const dir = tempDir('upline-writer-lock-');
   const dbFile = join(dir.path, 'upline.db');
-  const engine = await Engine.open({
-    plan: referencePlan(),
-    dbFile,
-    workers: 0,
-    batchSize: 512,
-    synchronous: 'NORMAL',
-  });
+  const engine = await openEngine(dbFile);
   const holder = new Database(dbFile);
   try {
     await engine.submit(activeLine(8));
