@@ -285,8 +285,8 @@ interface ClientResult {
     readonly ackMs: Summary;
     readonly eventToPushMs: Summary;
     readonly pushAfterAckMs: Summary;
-    /** The client's event-loop delay in the paced window (missing in older results). */
-    readonly clientLoopDelayMs?: {
+    /** The client's event-loop delay in the paced window. */
+    readonly clientLoopDelayMs: {
       readonly p50: number;
       readonly p99: number;
       readonly max: number;
@@ -338,10 +338,8 @@ function targetRows(params: Params, client: ClientResult, serverPeakKiB: number)
     },
     row(
       `client event-loop delay ${half} (part of every latency above)`,
-      paced.clientLoopDelayMs === undefined
-        ? 'n/a'
-        : `p50 ${ms(paced.clientLoopDelayMs.p50)}, p99 ${ms(paced.clientLoopDelayMs.p99)}, ` +
-            `max ${ms(paced.clientLoopDelayMs.max)}`,
+      `p50 ${ms(paced.clientLoopDelayMs.p50)}, p99 ${ms(paced.clientLoopDelayMs.p99)}, ` +
+        `max ${ms(paced.clientLoopDelayMs.max)}`,
     ),
     row('event-to-push at full speed', spread(max.eventToPushMs)),
     row('push after ack at full speed', spread(max.pushAfterAckMs)),
