@@ -9,7 +9,7 @@
  *
  * One connection, one writer: better-sqlite3 is synchronous, so the store is used from one
  * thread. While an iterator from `eventsAfter`/`earningsByDistributor` is open the connection
- * may run other reads (`orderLinesAt`, `findEvent`) but not writes (better-sqlite3 throws
+ * may run other reads (`orderLinesAt`, `eventAt`) but not writes (better-sqlite3 throws
  * "connection is busy"): finish replay before the first `commitBatch`.
  */
 import Database from 'better-sqlite3';
@@ -149,7 +149,6 @@ interface Readers {
   readonly plan: Database.Statement<[], string>;
   readonly eventsAfter: Database.Statement<[number], LoggedEvent>;
   readonly eventAt: Database.Statement<[number], LoggedEvent>;
-  readonly findEvent: Database.Statement<[string], { seq: number; outcome: number }>;
   readonly orderLines: Database.Statement<[number], { type: number; lines: Buffer | null }>;
   readonly recentLines: RecentLinesStatement;
   readonly earnings: Database.Statement<[], EarningsRow>;
@@ -278,11 +277,6 @@ export class Store {
   eventAt(seq: number): LoggedEvent | undefined {
     assertSafeInteger(seq, 'eventAt seq');
     return this.readers.eventAt.get(seq);
-  }
-
-  /** The first outcome of an event id, for the duplicate answer after a restart. */
-  findEvent(id: string): { seq: number; outcome: number } | undefined {
-    return this.readers.findEvent.get(id);
   }
 
   /**
@@ -482,7 +476,6 @@ function prepareReaders(db: Db): Readers {
       'SELECT seq, id, type, at, outcome, body FROM events WHERE seq > ? ORDER BY seq',
     ),
     eventAt: db.prepare('SELECT seq, id, type, at, outcome, body FROM events WHERE seq = ?'),
-    findEvent: db.prepare('SELECT seq, outcome FROM events WHERE id = ?'),
     orderLines: db.prepare('SELECT type, lines FROM events WHERE seq = ?'),
     recentLines: db.prepare(RECENT_LINES_SQL),
     earnings: db.prepare(EARNINGS_SQL),
