@@ -52,12 +52,11 @@ function externalIdOf(index: number): number {
 /** As EngineState.addDistributor and grow do it, without the engine around them. */
 function buildState(distributors: number): Built {
   let table = createTable(DISTRIBUTORS, INITIAL_CAPACITY);
-  let index = IdIndex.create(idIndexCapacityFor(INITIAL_CAPACITY));
+  let index = IdIndex.create(idIndexCapacityFor(INITIAL_CAPACITY), table);
   for (let slot = 0; slot < distributors; slot++) {
     if (slot === table.capacity) {
       table = growTable(table, table.capacity * 2);
-      const indexCapacity = idIndexCapacityFor(table.capacity);
-      if (indexCapacity > index.capacity) index = index.grow(indexCapacity);
+      index = index.grow(table);
     }
     const d = table.views;
     d.externalId[slot] = externalIdOf(slot);

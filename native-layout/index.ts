@@ -57,7 +57,6 @@ export {
   FLAG_TERMINATED,
   ID_INDEX,
   ID_INDEX_CAPACITY_MIN,
-  ID_INDEX_EMPTY_KEY,
   ID_INDEX_LOAD_MAX,
   ID_INDEX_POSITIONS_PER_ROW,
   idIndexSizeMax,
@@ -70,6 +69,7 @@ export {
 } from './layouts.js';
 export type { DistributorFields } from './layouts.js';
 export { IdIndex, hashId } from './id-index.js';
+export type { IdIndexDistributors } from './id-index.js';
 export { decodeSnapshotHeader, encodeSnapshotHeader, snapshotLayout } from './snapshot.js';
 export type { FileRegion, SnapshotHeaderInfo, SnapshotLayout } from './snapshot.js';
 export {

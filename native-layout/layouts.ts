@@ -4,19 +4,15 @@
  * hash refuses snapshots written before the change.
  */
 import { assert } from '../src/core/assert.js';
-import {
-  assertCapacity,
-  column,
-  combineFingerprints,
-  defineTable,
-  f64,
-  i32,
-  slot,
-  u8,
-} from './schema.js';
+import { assertCapacity, combineFingerprints, defineTable, f64, i32, slot, u8 } from './schema.js';
 import { defineStruct } from './struct.js';
 
-export const LAYOUT_VERSION = 1;
+/**
+ * 3 since the id index holds slots only. 2 is skipped: a v2 snapshot file holds its own
+ * version (SNAPSHOT_FILE_VERSION, 2) where a v1 file holds this one, and that field alone must
+ * tell the two apart (asserted in snapshot-file.ts).
+ */
+export const LAYOUT_VERSION: number = 3;
 
 /** Distributor ids are chosen by the operator in 1..2^31-1 (SPEC 2), so 0 means "none". */
 export const DISTRIBUTOR_ID_MAX = 0x7fff_ffff;
@@ -71,12 +67,10 @@ export type DistributorFields = typeof DISTRIBUTORS.fields;
 // ---------------------------------------------------------------------------------------------
 // ID_INDEX: open addressing, external id -> slot (see id-index.ts)
 
-/** An empty key: ids start at 1. */
-export const ID_INDEX_EMPTY_KEY = 0;
 /**
  * Load factor at most 3/4 (linear probing with fmix32 stays near 2.5 probes per hit there).
- * Schema v1 kept 1/2, which at a configured 10M distributors took a 2^25-position index
- * (268 MB, 27 bytes a distributor) where 2^24 (134 MB) is enough.
+ * Schema v1 first kept 1/2, which at a configured 10M distributors took a 2^25-position index
+ * where 2^24 is enough.
  */
 export const ID_INDEX_LOAD_MAX = 3 / 4;
 export const ID_INDEX_CAPACITY_MIN = 16;
@@ -85,9 +79,13 @@ export const ID_INDEX_CAPACITY_MIN = 16;
 export function idIndexSizeMax(capacity: number): number {
   return capacity * ID_INDEX_LOAD_MAX;
 }
+/**
+ * Slots only, SLOT_NONE (-1) = an empty position. The key of the slot at a position is the
+ * slot's DISTRIBUTORS `externalId`, which every lookup compares: layout v1 stored the key
+ * beside the slot (`keys` i32, `values` i32), twice the bytes (128 MiB at 10M, now 64).
+ */
 export const ID_INDEX = defineTable('idIndex', LAYOUT_VERSION, {
-  keys: column('i32', ID_INDEX_EMPTY_KEY),
-  values: slot,
+  slots: slot,
 });
 
 export function nextPowerOfTwo(value: number): number {
@@ -149,7 +147,7 @@ export const SNAPSHOT_LAYOUT_HASH = combineFingerprints(LAYOUT_VERSION, [
 // Size asserts at load time (TigerBeetle's comptime asserts): a changed declaration must
 // change these numbers on purpose, together with the README's budget table.
 assert(DISTRIBUTORS.bytesPerRow === 79, `DISTRIBUTORS row is ${DISTRIBUTORS.bytesPerRow} bytes`);
-assert(ID_INDEX.bytesPerRow === 8, `ID_INDEX row is ${ID_INDEX.bytesPerRow} bytes`);
+assert(ID_INDEX.bytesPerRow === 4, `ID_INDEX row is ${ID_INDEX.bytesPerRow} bytes`);
 assert(
   idIndexCapacityFor(CONFIGURED_CAPACITY_MAX) <= 2 ** 30,
   'the largest configured capacity has an addressable id index',

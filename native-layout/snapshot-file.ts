@@ -45,7 +45,7 @@ import { ORDER_BOOK, STRING_IDS, STRING_IDS_CAPACITY_MIN, stringIdsSizeMax } fro
 import type { StructValue } from './struct.js';
 import { defineStruct, readStruct, writeStruct } from './struct.js';
 
-/** Stored in the header's second field, where v1 files hold LAYOUT_VERSION (1). */
+/** Stored in the header's second field, where v1 files hold LAYOUT_VERSION (never 2). */
 export const SNAPSHOT_FILE_VERSION = 2;
 
 export const SNAPSHOT_HEADER_V2 = defineStruct('snapshotHeader', SNAPSHOT_FILE_VERSION, {
@@ -283,4 +283,5 @@ export function decodeSnapshotFileHeader(bytes: ArrayBufferView, fileBytes: numb
 assert(SNAPSHOT_HEADER_V2.SIZEOF === 96, `SNAPSHOT_HEADER_V2 is ${SNAPSHOT_HEADER_V2.SIZEOF}`);
 assert(SNAPSHOT_HEADER_V2.offsets.magic === 0, 'magic must open the file');
 assert(SNAPSHOT_HEADER_V2.offsets.fileVersion === 4, 'fileVersion where v1 has layoutVersion');
+assert(LAYOUT_VERSION !== SNAPSHOT_FILE_VERSION, 'a v1 version must never read as v2');
 assert(SNAPSHOT_HEADER_V2.offsets.lastSeq % 8 === 0, 'lastSeq must be 8-aligned');

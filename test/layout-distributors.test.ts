@@ -103,7 +103,7 @@ describe('DISTRIBUTORS', () => {
 describe('bytes per distributor (README budget table)', () => {
   it('meets the product target of at most 96 shared bytes per distributor', () => {
     const total = sharedBytesPerDistributor();
-    assert.equal(total, 95);
+    assert.equal(total, 87);
     assert.ok(total <= SHARED_BYTES_PER_DISTRIBUTOR_MAX, `${total} > 96`);
   });
 

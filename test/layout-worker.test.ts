@@ -51,7 +51,7 @@ async function runStep(control: Int32Array, step: number, failed: Promise<never>
 
 function seedDistributors() {
   const table = createTable(DISTRIBUTORS, 4);
-  const index = IdIndex.create(idIndexCapacityFor(4));
+  const index = IdIndex.create(idIndexCapacityFor(4), table);
   [17, 42, 9].forEach((id, slot) => {
     table.views.externalId[slot] = id;
     index.set(id, slot);
@@ -81,9 +81,10 @@ async function driveWorker(
 
   // Handover at a batch boundary: the worker is idle (it acked), so grow now.
   const grown = growTable(table, 16);
-  const grownIndex = index.grow();
+  const grownIndex = index.grow(grown);
   grown.views.externalId[3] = 99;
   grownIndex.set(99, 3);
+  assert.equal(index.get(99), -1, 'the old pair is not written after the handover');
   const message: HandoverMessage = {
     distributors: shareTable(grown),
     idIndex: grownIndex.share(),

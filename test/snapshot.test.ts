@@ -42,7 +42,7 @@ const confirmOrder: ConfirmEntry = (value, key) => orderKeys[value] === key;
 /** 3 distributors, 6 events, 2 orders: a small but complete engine state. */
 function sampleImage(): SnapshotImage {
   const distributors = createTable(DISTRIBUTORS, 8);
-  const idIndex = IdIndex.create(idIndexCapacityFor(8));
+  const idIndex = IdIndex.create(idIndexCapacityFor(8), distributors);
   const d = distributors.views;
   for (const [slot, id] of [101, 7, 0x7fff_ffff].entries()) {
     d.externalId[slot] = id;
@@ -110,9 +110,10 @@ describe('engine snapshot file', () => {
   });
 
   it('round-trips an empty state, and unused capacity at its fill values', () => {
+    const distributors = createTable(DISTRIBUTORS, 4);
     const empty: SnapshotImage = {
-      distributors: createTable(DISTRIBUTORS, 4),
-      idIndex: IdIndex.create(16),
+      distributors,
+      idIndex: IdIndex.create(16, distributors),
       eventIds: StringIdTable.create(16),
       orderIds: StringIdTable.create(16),
       orderBook: createTable(ORDER_BOOK, 4),

@@ -289,7 +289,8 @@ function contentChecked<T>(check: () => T): T {
 /**
  * The writable id index for the restored distributors. IdIndex has no way to adopt a
  * buffer as its writer (only read-only `attach`), so the writer is rebuilt from the
- * `externalId` column, O(count), and cross-checked against the file's ID_INDEX region.
+ * `externalId` column, O(count), and cross-checked against the file's ID_INDEX region (whose
+ * slots name their keys in that same column).
  */
 function restoreIdIndex(
   distributors: TableHandle<DistributorFields>,
@@ -297,9 +298,9 @@ function restoreIdIndex(
   info: SnapshotFileInfo,
 ): IdIndex {
   const externalId = distributors.views.externalId;
-  const stored = IdIndex.attach(idIndexTable.buffer, idIndexTable.capacity);
+  const stored = IdIndex.attach(idIndexTable.buffer, idIndexTable.capacity, distributors);
   assert(stored.size === info.distributorCount, 'ID_INDEX entries != distributor count');
-  const writer = IdIndex.create(info.idIndexCapacity);
+  const writer = IdIndex.create(info.idIndexCapacity, distributors);
   for (let slot = 0; slot < info.distributorCount; slot++) {
     const id = externalId[slot] ?? 0;
     if (stored.get(id) !== slot) throw new AssertionError(`ID_INDEX disagrees at slot ${slot}`);

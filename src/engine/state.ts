@@ -75,7 +75,7 @@ export class EngineState {
     }
     try {
       this.distributors = createTable(DISTRIBUTORS, distributors);
-      this.idIndex = IdIndex.create(idIndexCapacityFor(distributors));
+      this.idIndex = IdIndex.create(idIndexCapacityFor(distributors), this.distributors);
       this.orders = new OrderBook((seq) => ids.orderIdAt(seq), orders);
       this.eventIds = StringIdTable.createFor(events);
     } catch (error) {
@@ -167,15 +167,19 @@ export class EngineState {
     d.externalId[slot] = externalId;
     d.sponsor[slot] = sponsorSlot;
     d.enrolledAt[slot] = enrolledAtMs;
+    // After the row: the index keeps no keys, it reads (and `set` checks) externalId[slot].
     this.idIndex.set(externalId, slot);
     return slot;
   }
 
+  /**
+   * Both tables, in lockstep: the index reads its keys from the distributor table it was
+   * built over, so it is handed over to the grown table every time (see IdIndex.grow).
+   */
   grow(capacity: number): void {
     this.distributors = growTable(this.distributors, capacity);
     this.d = this.distributors.views;
-    const indexCapacity = idIndexCapacityFor(capacity);
-    if (indexCapacity > this.idIndex.capacity) this.idIndex = this.idIndex.grow(indexCapacity);
+    this.idIndex = this.idIndex.grow(this.distributors);
   }
 }
 
