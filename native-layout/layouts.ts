@@ -4,15 +4,25 @@
  * hash refuses snapshots written before the change.
  */
 import { assert } from '../src/core/assert.js';
-import { assertCapacity, combineFingerprints, defineTable, f64, i32, slot, u8 } from './schema.js';
+import {
+  assertCapacity,
+  column,
+  combineFingerprints,
+  defineTable,
+  f64,
+  i32,
+  slot,
+  u8,
+} from './schema.js';
 import { defineStruct } from './struct.js';
 
 /**
- * 3 since the id index holds slots only. 2 is skipped: a v2 snapshot file holds its own
- * version (SNAPSHOT_FILE_VERSION, 2) where a v1 file holds this one, and that field alone must
- * tell the two apart (asserted in snapshot-file.ts).
+ * 4 since the id index's entries carry a hash tag above the slot; 3 when it first held slots
+ * only. 2 is skipped: a v2 snapshot file holds its own version (SNAPSHOT_FILE_VERSION, 2)
+ * where a v1 file holds this one, and that field alone must tell the two apart (asserted in
+ * snapshot-file.ts).
  */
-export const LAYOUT_VERSION: number = 3;
+export const LAYOUT_VERSION: number = 4;
 
 /** Distributor ids are chosen by the operator in 1..2^31-1 (SPEC 2), so 0 means "none". */
 export const DISTRIBUTOR_ID_MAX = 0x7fff_ffff;
@@ -84,8 +94,17 @@ export function idIndexSizeMax(capacity: number): number {
  * slot's DISTRIBUTORS `externalId`, which every lookup compares: layout v1 stored the key
  * beside the slot (`keys` i32, `values` i32), twice the bytes (128 MiB at 10M, now 64).
  */
+/**
+ * An ID_INDEX entry is a slot with 2 bits of its id's hash above it (id-index.ts), so slots
+ * must fit below ID_INDEX_TAG_SHIFT: the index addresses at most 2^29 distributor rows.
+ */
+export const ID_INDEX_TAG_SHIFT = 29;
+export const ID_INDEX_ROWS_MAX = 2 ** ID_INDEX_TAG_SHIFT;
+/** An empty position (every real entry is >= 0). */
+export const ID_INDEX_EMPTY = -1;
+
 export const ID_INDEX = defineTable('idIndex', LAYOUT_VERSION, {
-  slots: slot,
+  entries: column('i32', ID_INDEX_EMPTY),
 });
 
 export function nextPowerOfTwo(value: number): number {
@@ -149,8 +168,13 @@ export const SNAPSHOT_LAYOUT_HASH = combineFingerprints(LAYOUT_VERSION, [
 assert(DISTRIBUTORS.bytesPerRow === 79, `DISTRIBUTORS row is ${DISTRIBUTORS.bytesPerRow} bytes`);
 assert(ID_INDEX.bytesPerRow === 4, `ID_INDEX row is ${ID_INDEX.bytesPerRow} bytes`);
 assert(
-  idIndexCapacityFor(CONFIGURED_CAPACITY_MAX) <= 2 ** 30,
-  'the largest configured capacity has an addressable id index',
+  CONFIGURED_CAPACITY_MAX <= ID_INDEX_ROWS_MAX,
+  'every configured distributor slot fits below the id index tag',
+);
+// Homes use the hash's low bits and the tag its top 2, so they must not overlap.
+assert(
+  idIndexCapacityFor(ID_INDEX_ROWS_MAX) <= 2 ** 30,
+  'an id index of the most rows has homes below the tag bits',
 );
 assert(SNAPSHOT_HEADER.SIZEOF === 64, `SNAPSHOT_HEADER is ${SNAPSHOT_HEADER.SIZEOF} bytes`);
 assert(SNAPSHOT_HEADER.offsets.magic === 0, 'magic must open the file');

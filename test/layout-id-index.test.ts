@@ -5,6 +5,7 @@ import {
   DISTRIBUTOR_ID_MAX,
   DISTRIBUTORS,
   ID_INDEX,
+  ID_INDEX_TAG_SHIFT,
   IdIndex,
   attachShared,
   createTable,
@@ -134,23 +135,39 @@ describe('IdIndex', () => {
     assert.ok(homes.size > 700, `sequential ids crowd together: ${homes.size} homes`);
   });
 
-  it('writes only slots, at the offsets the ID_INDEX layout names; keys stay in the rows', () => {
+  it('writes tagged slots only, where the ID_INDEX layout says; keys stay in the rows', () => {
     const { table, index } = indexOf([77], 32, 16);
     const layout = layoutFor(ID_INDEX, 16);
-    assert.deepEqual(Object.keys(layout.column), ['slots']);
+    assert.deepEqual(Object.keys(layout.column), ['entries']);
     assert.equal(index.buffer.byteLength, 16 * 4, '4 bytes a position');
     const position = hashId(77) & 15;
+    // Slot 0 with the tag above bit 29: the top 2 bits of 77's hash.
+    const entry = (hashId(77) >>> 30) << ID_INDEX_TAG_SHIFT;
     const data = new DataView(index.buffer);
     for (let at = 0; at < 16; at++) {
-      const slot = data.getInt32(layout.column.slots.byteOffset + at * 4, true);
-      assert.equal(slot, at === position ? 0 : -1, `position ${at}`);
+      const held = data.getInt32(layout.column.entries.byteOffset + at * 4, true);
+      assert.equal(held, at === position ? entry : -1, `position ${at}`);
     }
     // The same bytes through a second view that starts one position in (non-zero byteOffset).
-    const shifted = new Int32Array(index.buffer, layout.column.slots.byteOffset + 4, 15);
-    assert.equal(shifted.filter((slot) => slot === -1).length, position === 0 ? 15 : 14);
+    const shifted = new Int32Array(index.buffer, layout.column.entries.byteOffset + 4, 15);
+    assert.equal(shifted.filter((held) => held === -1).length, position === 0 ? 15 : 14);
     // The key is the row's: were externalId rewritten (the engine never does), 77 is gone.
     table.views.externalId[0] = 78;
     assert.equal(index.get(77), -1);
+  });
+
+  it('passes an entry whose tag differs without taking its row for a match', () => {
+    // Two ids with one home in 16 positions but different tags; the first's row is rewritten
+    // to the second's id (corruption the engine never makes): the tag still tells them apart.
+    const home = (id: number) => hashId(id) & 15;
+    const tag = (id: number) => hashId(id) >>> 30;
+    let second = 2;
+    while (home(second) !== home(1) || tag(second) === tag(1)) second++;
+    const { table, index } = indexOf([1], 32, 16);
+    table.views.externalId[0] = second;
+    assert.equal(index.get(second), -1, 'a different tag is not read as a match');
+    table.views.externalId[0] = 1;
+    assert.equal(index.get(1), 0);
   });
 
   it('confirms every probe against externalId: colliding ids sit side by side', () => {
@@ -237,14 +254,21 @@ describe('IdIndex', () => {
     assert.throws(() => reader.grow(growTable(table, 64)), assertionError);
     assert.throws(() => IdIndex.attach(writer.buffer, 64, table), /needs/);
     // A position naming a row without an id, or no row at all, is corruption, caught at attach.
-    const slots = new Int32Array(writer.buffer, layoutFor(ID_INDEX, 32).column.slots.byteOffset);
+    const entries = new Int32Array(
+      writer.buffer,
+      layoutFor(ID_INDEX, 32).column.entries.byteOffset,
+    );
     const free = (hashId(3) + 1) & 31;
-    slots[free] = 2;
+    entries[free] = 2;
     assert.throws(() => IdIndex.attach(writer.buffer, 32, table), /names slot 2, no id/);
-    slots[free] = 32;
+    entries[free] = 32;
     assert.throws(() => IdIndex.attach(writer.buffer, 32, table), /holds 32: no slot/);
-    slots[free] = -2;
+    entries[free] = -2;
     assert.throws(() => IdIndex.attach(writer.buffer, 32, table), /holds -2: no slot/);
+    // A slot whose row holds an id, under another id's tag.
+    const own = entries[hashId(3) & 31]!;
+    entries[free] = own ^ (1 << ID_INDEX_TAG_SHIFT);
+    assert.throws(() => IdIndex.attach(writer.buffer, 32, table), /the tag is not id 3's/);
   });
 
   it('sizes in lockstep with the distributor table', () => {
