@@ -1,17 +1,29 @@
+import { isAscii } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
+
+import { assert } from '../core/assert.js';
 
 /**
- * Reads a text file as lines in bounded chunks (a replay file can be gigabytes): a fixed
- * read buffer, a UTF-8 decoder that keeps split characters whole, and at most `linesMax`
- * lines per chunk. A trailing `\r` is dropped (CRLF files); the empty text after a final
- * newline is not a line.
+ * Reads a text file as lines in bounded chunks (a replay file can be gigabytes): a read
+ * buffer, and at most `linesMax` lines per call. A trailing `\r` is dropped (CRLF files); the
+ * empty text after a final newline is not a line.
+ *
+ * Each read decodes only the bytes up to its last newline, in one native call, and keeps the
+ * partial line after it in the buffer for the next read. A newline byte is never part of a
+ * multi-byte UTF-8 sequence, so the decoded text never splits a character. A span of plain
+ * ASCII (every line of a generated or typical shop file) decodes as latin1, which copies bytes
+ * where UTF-8 decoding has to check them; the text is the same. Before, a StringDecoder over
+ * each whole read took 1.25 s and splitting its text with the carried-over partial line 1.3 s
+ * of a 3M-event replay's sequencer thread.
+ *
+ * A line longer than the buffer doubles it (the line has to be held whole to be parsed).
  */
 export class LineReader {
   private readonly fd: number;
-  private readonly buffer: Buffer;
-  private readonly decoder = new StringDecoder('utf8');
-  private pending = '';
+  private buffer: Buffer;
+  /** Bytes [start, end) of `buffer` are read but not yet handed out: a partial line. */
+  private start = 0;
+  private end = 0;
   private ready: string[] = [];
   private readyIndex = 0;
   private ended = false;
@@ -19,6 +31,7 @@ export class LineReader {
   lineNumber = 0;
 
   constructor(file: string, readBytes = 4 * 1024 * 1024) {
+    assert(Number.isInteger(readBytes) && readBytes >= 1, 'readBytes >= 1');
     this.fd = openSync(file, 'r');
     this.buffer = Buffer.allocUnsafe(readBytes);
   }
@@ -32,8 +45,8 @@ export class LineReader {
         continue;
       }
       if (this.ended) {
-        if (this.pending !== '') lines.push(stripCarriageReturn(this.pending));
-        this.pending = '';
+        if (this.start < this.end) lines.push(stripCarriageReturn(this.decode(this.end)));
+        this.start = this.end;
         break;
       }
       this.fill();
@@ -42,23 +55,46 @@ export class LineReader {
     return lines;
   }
 
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  /** Reads more bytes and readies the whole lines among them (none if no newline came). */
   private fill(): void {
-    const bytesRead = readSync(this.fd, this.buffer, 0, this.buffer.length, null);
+    this.makeRoom();
+    const searchFrom = this.end;
+    const bytesRead = readSync(this.fd, this.buffer, this.end, this.buffer.length - this.end, null);
     if (bytesRead === 0) {
-      this.pending += this.decoder.end();
       this.ended = true;
       return;
     }
-    const text = this.pending + this.decoder.write(this.buffer.subarray(0, bytesRead));
-    const parts = text.split('\n');
-    // The text after the last newline may be the start of a line the next read completes.
-    this.pending = parts.pop() ?? '';
-    this.ready = parts;
+    this.end += bytesRead;
+    // Bytes before searchFrom hold no newline: they are the partial line carried over.
+    const lastNewline = this.buffer.lastIndexOf(0x0a, this.end - 1);
+    if (lastNewline < searchFrom) return;
+    this.ready = this.decode(lastNewline).split('\n');
     this.readyIndex = 0;
+    this.start = lastNewline + 1;
   }
 
-  close(): void {
-    closeSync(this.fd);
+  /** Moves the partial line to the front, doubling the buffer if it fills the buffer. */
+  private makeRoom(): void {
+    const carried = this.end - this.start;
+    if (carried === this.buffer.length) {
+      const grown = Buffer.allocUnsafe(this.buffer.length * 2);
+      this.buffer.copy(grown, 0, this.start, this.end);
+      this.buffer = grown;
+    } else if (this.start > 0) {
+      this.buffer.copy(this.buffer, 0, this.start, this.end);
+    }
+    this.start = 0;
+    this.end = carried;
+  }
+
+  /** The text of bytes [start, to). */
+  private decode(to: number): string {
+    const bytes = this.buffer.subarray(this.start, to);
+    return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   }
 }
 

@@ -1,0 +1,65 @@
+import * as assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import fc from 'fast-check';
+
+import { LineReader } from '../src/io/line-reader.js';
+import { tempDir } from './support/pipeline.js';
+
+const dir = tempDir();
+after(() => dir.dispose());
+
+/** What the reader must give for `text`: split on \n, one \r dropped, no empty last line. */
+function expectedLines(text: string): string[] {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+}
+
+function readAll(file: string, readBytes: number, linesMax: number): string[] {
+  const reader = new LineReader(file, readBytes);
+  const lines: string[] = [];
+  try {
+    for (let chunk = reader.next(linesMax); chunk.length > 0; chunk = reader.next(linesMax)) {
+      assert.ok(chunk.length <= linesMax, 'at most linesMax lines a call');
+      lines.push(...chunk);
+      assert.equal(reader.lineNumber, lines.length);
+    }
+  } finally {
+    reader.close();
+  }
+  return lines;
+}
+
+let files = 0;
+
+test('lines come out as written, whatever the read size, the chunk size and the text', () => {
+  // ASCII, multi-byte UTF-8 (2, 3 and 4 bytes), CRLF, empty lines, with or without a final
+  // newline, read a byte at a time up to more than the file: reads split characters and lines
+  // anywhere, and lines outgrow the buffer.
+  const piece = fc.constantFrom('a', 'Z', '{', '"', ' ', '\r', '\n', '\r\n', 'é', '€', '😀');
+  fc.assert(
+    fc.property(
+      fc.array(piece, { maxLength: 200 }).map((parts) => parts.join('')),
+      fc.integer({ min: 1, max: 64 }),
+      fc.integer({ min: 1, max: 9 }),
+      (text, readBytes, linesMax) => {
+        const file = join(dir.path, `lines-${files++}.txt`);
+        writeFileSync(file, text, 'utf8');
+        assert.deepEqual(readAll(file, readBytes, linesMax), expectedLines(text));
+      },
+    ),
+    { seed: 20261206, numRuns: 500 },
+  );
+});
+
+test('a file of NDJSON events reads the same through small and large buffers', () => {
+  const events = Array.from({ length: 5_000 }, (_, index) =>
+    JSON.stringify({ id: `e-${index}`, type: 'order', order: `ø-${index}`, pv: index }),
+  );
+  const file = join(dir.path, 'events.ndjson');
+  writeFileSync(file, `${events.join('\n')}\n`, 'utf8');
+  assert.deepEqual(readAll(file, 7, 1_000), events);
+  assert.deepEqual(readAll(file, 1 << 20, 65_536), events);
+});
