@@ -17,8 +17,13 @@ function expectedLines(text: string): string[] {
   return lines.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
 }
 
-function readAll(file: string, readBytes: number, linesMax: number): string[] {
-  const reader = new LineReader(file, readBytes);
+function readAll(
+  file: string,
+  readBytes: number,
+  linesMax: number,
+  lineBytesMax?: number,
+): string[] {
+  const reader = new LineReader(file, readBytes, lineBytesMax);
   const lines: string[] = [];
   try {
     for (let chunk = reader.next(linesMax); chunk.length > 0; chunk = reader.next(linesMax)) {
@@ -62,4 +67,36 @@ test('a file of NDJSON events reads the same through small and large buffers', (
   writeFileSync(file, `${events.join('\n')}\n`, 'utf8');
   assert.deepEqual(readAll(file, 7, 1_000), events);
   assert.deepEqual(readAll(file, 1 << 20, 65_536), events);
+});
+
+test('a line over the cap goes out as its first lineBytesMax bytes, and the rest is skipped', () => {
+  const piece = fc.constantFrom('a', '{', '\r', '\n', '\n', 'é', '€', '😀');
+  fc.assert(
+    fc.property(
+      fc.array(piece, { maxLength: 200 }).map((parts) => parts.join('')),
+      fc.integer({ min: 1, max: 16 }),
+      fc.integer({ min: 0, max: 24 }),
+      (text, readBytes, extra) => {
+        const lineBytesMax = readBytes + extra;
+        const file = join(dir.path, `capped-${files++}.txt`);
+        writeFileSync(file, text, 'utf8');
+        const capped = text.split('\n').map((line) => {
+          const bytes = Buffer.from(line, 'utf8');
+          return bytes.length <= lineBytesMax ? line : bytes.subarray(0, lineBytesMax).toString();
+        });
+        const expected = expectedLines(capped.join('\n'));
+        assert.deepEqual(readAll(file, readBytes, 5, lineBytesMax), expected);
+      },
+    ),
+    { seed: 20261207, numRuns: 500 },
+  );
+});
+
+test('a file with one line of 8 MiB reads through a 64 KiB cap without holding the line', () => {
+  const file = join(dir.path, 'huge-line.txt');
+  writeFileSync(file, `${'x'.repeat(8 * 1024 * 1024)}\n{"after":true}\n`);
+  const lines = readAll(file, 4096, 10, 64 * 1024);
+  assert.equal(lines.length, 2);
+  assert.equal(lines[0], 'x'.repeat(64 * 1024));
+  assert.equal(lines[1], '{"after":true}');
 });

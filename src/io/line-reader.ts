@@ -16,8 +16,14 @@ import { assert } from '../core/assert.js';
  * each whole read took 1.25 s and splitting its text with the carried-over partial line 1.3 s
  * of a 3M-event replay's sequencer thread.
  *
- * A line longer than the buffer doubles it (the line has to be held whole to be parsed).
+ * A line longer than the buffer doubles it (the line has to be held whole to be parsed), up to
+ * `lineBytesMax` (LINE_BYTES_MAX, 16 MiB: an event line is well under a kilobyte). A longer
+ * line is handed out as its first `lineBytesMax` bytes, which no parser takes for an event
+ * (the replay answers `malformed_json` for it), and the rest of it is skipped: a file with a
+ * line of gigabytes costs 16 MiB, not a crash.
  */
+export const LINE_BYTES_MAX = 16 * 1024 * 1024;
+
 export class LineReader {
   private readonly fd: number;
   private buffer: Buffer;
@@ -27,11 +33,21 @@ export class LineReader {
   private ready: string[] = [];
   private readyIndex = 0;
   private ended = false;
+  /** True while the rest of an over-long line is being read past. */
+  private skipping = false;
   /** 1-based number of the last line handed out, for error messages. */
   lineNumber = 0;
 
-  constructor(file: string, readBytes = 4 * 1024 * 1024) {
+  constructor(
+    file: string,
+    readBytes = 4 * 1024 * 1024,
+    private readonly lineBytesMax = LINE_BYTES_MAX,
+  ) {
     assert(Number.isInteger(readBytes) && readBytes >= 1, 'readBytes >= 1');
+    assert(
+      Number.isInteger(lineBytesMax) && lineBytesMax >= readBytes,
+      'lineBytesMax >= readBytes',
+    );
     this.fd = openSync(file, 'r');
     this.buffer = Buffer.allocUnsafe(readBytes);
   }
@@ -61,6 +77,14 @@ export class LineReader {
 
   /** Reads more bytes and readies the whole lines among them (none if no newline came). */
   private fill(): void {
+    if (this.end - this.start === this.lineBytesMax) {
+      // The partial line has reached the cap: it goes out as it is, and the rest is skipped.
+      this.ready = [this.decode(this.end)];
+      this.readyIndex = 0;
+      this.start = this.end;
+      this.skipping = true;
+      return;
+    }
     this.makeRoom();
     const searchFrom = this.end;
     const bytesRead = readSync(this.fd, this.buffer, this.end, this.buffer.length - this.end, null);
@@ -69,19 +93,28 @@ export class LineReader {
       return;
     }
     this.end += bytesRead;
+    if (this.skipping) {
+      const newline = this.buffer.indexOf(0x0a, searchFrom);
+      if (newline === -1 || newline >= this.end) {
+        this.start = this.end;
+        return;
+      }
+      this.start = newline + 1;
+      this.skipping = false;
+    }
     // Bytes before searchFrom hold no newline: they are the partial line carried over.
     const lastNewline = this.buffer.lastIndexOf(0x0a, this.end - 1);
-    if (lastNewline < searchFrom) return;
+    if (lastNewline < this.start) return;
     this.ready = this.decode(lastNewline).split('\n');
     this.readyIndex = 0;
     this.start = lastNewline + 1;
   }
 
-  /** Moves the partial line to the front, doubling the buffer if it fills the buffer. */
+  /** Moves the partial line to the front, growing the buffer if the line fills it. */
   private makeRoom(): void {
     const carried = this.end - this.start;
     if (carried === this.buffer.length) {
-      const grown = Buffer.allocUnsafe(this.buffer.length * 2);
+      const grown = Buffer.allocUnsafe(Math.min(this.buffer.length * 2, this.lineBytesMax));
       this.buffer.copy(grown, 0, this.start, this.end);
       this.buffer = grown;
     } else if (this.start > 0) {
