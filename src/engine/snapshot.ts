@@ -140,6 +140,16 @@ function fsyncDirectory(directory: string): void {
  * boundary, when no worker writes the tables, so the bytes are one consistent state.
  */
 export function writeSnapshot(file: string, image: SnapshotImage): void {
+  writeSnapshotTemporary(file, image);
+  publishSnapshot(file);
+}
+
+/**
+ * The first half of `writeSnapshot`: the image, whole and fsynced, in `<file>.tmp`, which no
+ * reader takes for a snapshot. The engine writes it while the commit thread is still making
+ * the log and the line index reach the image's seq, and publishes it only once they have.
+ */
+export function writeSnapshotTemporary(file: string, image: SnapshotImage): void {
   assertImage(image);
   const info = infoOf(image);
   const header = encodeSnapshotFileHeader(info);
@@ -165,7 +175,11 @@ export function writeSnapshot(file: string, image: SnapshotImage): void {
     throw new UplineError('UPLINE_IO', `cannot write snapshot ${temporary}`, { cause: error });
   }
   fs.closeSync(fd);
-  fs.renameSync(temporary, file);
+}
+
+/** The second half: `<file>.tmp` becomes `<file>`, atomically and durably. */
+export function publishSnapshot(file: string): void {
+  fs.renameSync(`${file}.tmp`, file);
   // The rename is durable only once the directory entry is.
   fsyncDirectory(path.dirname(path.resolve(file)));
 }
