@@ -15,7 +15,7 @@ import { eventLines } from './support/random-stream.js';
 const dir = tempDir();
 after(() => dir.dispose());
 
-test('mid-stream snapshots are published once durable and indexed; a restart from one agrees', async () => {
+test('mid-stream snapshots publish once durable and indexed; restarts from one agree', async () => {
   const plan = referencePlan();
   const lines = fc.sample(eventLines(400), { seed: 20261206, numRuns: 1 })[0]!;
   const dbFile = join(dir.path, 'midstream.db');

@@ -69,7 +69,7 @@ test('a file of NDJSON events reads the same through small and large buffers', (
   assert.deepEqual(readAll(file, 1 << 20, 65_536), events);
 });
 
-test('a line over the cap goes out as its first lineBytesMax bytes, and the rest is skipped', () => {
+test('a line over the cap goes out as its first lineBytesMax bytes; the rest is skipped', () => {
   const piece = fc.constantFrom('a', '{', '\r', '\n', '\n', 'é', '€', '😀');
   fc.assert(
     fc.property(
