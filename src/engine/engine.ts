@@ -472,16 +472,24 @@ export class Engine {
   }
 
   /**
-   * Has the commit thread index every line it holds, in one commit with no events: before a
+   * Has the commit thread index every line it holds, in one commit with no events: for each
    * snapshot (recovery from it must find every line up to its seq indexed) and at close.
    */
   private async indexEverything(): Promise<void> {
     const writer = this.writer;
     assert(writer !== null && this.batch.entryCount === 0, 'indexed between batches');
-    await writer.drain();
+    await writer.waitForRoom();
+    await this.sendIndexEverything(writer);
+  }
+
+  /**
+   * Posts `indexEverything`'s commit behind the batches in flight (commits run in order, so it
+   * is durable only after all of them) and returns at once, so the caller may work meanwhile;
+   * the promise resolves once it is durable, when the tail's lines are all in the index.
+   */
+  private sendIndexEverything(writer: CommitWriter): Promise<void> {
     const message = indexOnlyMessage(this.state.lastSeq);
-    await writer.commit(message, this.state.lastSeq + 1);
-    this.tail.clear();
+    return writer.commit(message, this.state.lastSeq + 1).then(() => this.tail.clear());
   }
 
   /** The batch as columns for the commit thread (see commit-message.ts). */
@@ -651,7 +659,7 @@ export class Engine {
     const seq = image.scalars.lastSeq;
     const logged = seq === 0 ? undefined : this.store.eventAt(seq);
     // Replay regenerates the lines of events after the snapshot only: those up to it must be
-    // indexed, which indexEverything before each snapshot makes so.
+    // indexed, which the commit sent with each snapshot (sendIndexEverything) makes so.
     const matches =
       seq <= indexCursor &&
       seq <= cursor &&
@@ -665,30 +673,28 @@ export class Engine {
     return image;
   }
 
-  /** Writes the state image; only at a batch boundary with every batch durable. */
   /**
    * A snapshot between batches, written while the commit thread commits what is in flight and
-   * indexes every line it holds (`indexEverything`'s commit, sent without draining first): the
-   * two take about as long, on two cores. The file is published only once that commit is
-   * durable, so a snapshot is never ahead of the log or the line index.
+   * indexes every line it holds (`sendIndexEverything`): the two take about as long, on two
+   * cores. The file is published only once that commit is durable, so a snapshot is never
+   * ahead of the log or the line index.
    */
   private async snapshotWhileIndexing(): Promise<void> {
     const writer = this.writer;
     assert(writer !== null && this.batch.entryCount === 0, 'snapshots are taken between batches');
     await writer.waitForRoom();
-    // Commits run in order, so this one is durable only after every batch sent before it.
-    const indexed = writer.commit(indexOnlyMessage(this.state.lastSeq), this.state.lastSeq + 1);
+    const indexed = this.sendIndexEverything(writer);
     // Should the write throw first, a failed commit is still reported (by the next batch).
     indexed.catch(() => undefined);
     const file = snapshotPathFor(this.options.dbFile);
     writeSnapshotTemporary(file, this.state.image());
     await indexed;
-    this.tail.clear();
     assert(writer.inFlightCount === 0, 'snapshot ahead of the log');
     publishSnapshot(file);
     this.lastSnapshotSeq = this.state.lastSeq;
   }
 
+  /** Writes the state image; only at a batch boundary with every batch durable. */
   private snapshot(): void {
     assert(this.batch.entryCount === 0, 'snapshots are taken between batches');
     assert(this.writer === null || this.writer.inFlightCount === 0, 'snapshot ahead of the log');
