@@ -39,20 +39,29 @@ function readAll(
 
 let files = 0;
 
+/** A text of up to 200 pieces, each one of `pieces`. */
+function textOf(...pieces: string[]): fc.Arbitrary<string> {
+  return fc.array(fc.constantFrom(...pieces), { maxLength: 200 }).map((parts) => parts.join(''));
+}
+
+/** `text` in a new file, as UTF-8; its path. */
+function fileWith(text: string): string {
+  const file = join(dir.path, `text-${files++}.txt`);
+  writeFileSync(file, text, 'utf8');
+  return file;
+}
+
 test('lines come out as written, whatever the read size, the chunk size and the text', () => {
   // ASCII, multi-byte UTF-8 (2, 3 and 4 bytes), CRLF, empty lines, with or without a final
   // newline, read a byte at a time up to more than the file: reads split characters and lines
   // anywhere, and lines outgrow the buffer.
-  const piece = fc.constantFrom('a', 'Z', '{', '"', ' ', '\r', '\n', '\r\n', 'é', '€', '😀');
   fc.assert(
     fc.property(
-      fc.array(piece, { maxLength: 200 }).map((parts) => parts.join('')),
+      textOf('a', 'Z', '{', '"', ' ', '\r', '\n', '\r\n', 'é', '€', '😀'),
       fc.integer({ min: 1, max: 64 }),
       fc.integer({ min: 1, max: 9 }),
       (text, readBytes, linesMax) => {
-        const file = join(dir.path, `lines-${files++}.txt`);
-        writeFileSync(file, text, 'utf8');
-        assert.deepEqual(readAll(file, readBytes, linesMax), expectedLines(text));
+        assert.deepEqual(readAll(fileWith(text), readBytes, linesMax), expectedLines(text));
       },
     ),
     { seed: 20261206, numRuns: 500 },
@@ -63,23 +72,20 @@ test('a file of NDJSON events reads the same through small and large buffers', (
   const events = Array.from({ length: 5_000 }, (_, index) =>
     JSON.stringify({ id: `e-${index}`, type: 'order', order: `ø-${index}`, pv: index }),
   );
-  const file = join(dir.path, 'events.ndjson');
-  writeFileSync(file, `${events.join('\n')}\n`, 'utf8');
+  const file = fileWith(`${events.join('\n')}\n`);
   assert.deepEqual(readAll(file, 7, 1_000), events);
   assert.deepEqual(readAll(file, 1 << 20, 65_536), events);
 });
 
 test('a line over the cap goes out as its first lineBytesMax bytes; the rest is skipped', () => {
-  const piece = fc.constantFrom('a', '{', '\r', '\n', '\n', 'é', '€', '😀');
   fc.assert(
     fc.property(
-      fc.array(piece, { maxLength: 200 }).map((parts) => parts.join('')),
+      textOf('a', '{', '\r', '\n', '\n', 'é', '€', '😀'),
       fc.integer({ min: 1, max: 16 }),
       fc.integer({ min: 0, max: 24 }),
       (text, readBytes, extra) => {
         const lineBytesMax = readBytes + extra;
-        const file = join(dir.path, `capped-${files++}.txt`);
-        writeFileSync(file, text, 'utf8');
+        const file = fileWith(text);
         const capped = text.split('\n').map((line) => {
           const bytes = Buffer.from(line, 'utf8');
           return bytes.length <= lineBytesMax ? line : bytes.subarray(0, lineBytesMax).toString();
