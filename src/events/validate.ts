@@ -1,3 +1,4 @@
+import { EventLineScanner } from './line-scan.js';
 import type { ValidationReason } from './reasons.js';
 import type { Leg, UplineEvent } from './types.js';
 
@@ -53,45 +54,103 @@ function isStringId(value: unknown, lengthMax: number): value is string {
 
 const DISTRIBUTOR_MESSAGE = `distributor must be an integer from 1 to ${DISTRIBUTOR_ID_MAX}`;
 
+/**
+ * The fields validation reads, gathered either from a parsed value (`validateEvent`) or by the
+ * line scanner (line-scan.ts) straight from the text, so both are judged by one set of rules.
+ * `unknown` because they are still unchecked; `hasSponsor` because an absent sponsor and a
+ * null one mean different things.
+ */
+export class EventFields {
+  id: unknown = undefined;
+  type: unknown = undefined;
+  at: unknown = undefined;
+  distributor: unknown = undefined;
+  hasSponsor = false;
+  sponsor: unknown = undefined;
+  placement: unknown = undefined;
+  order: unknown = undefined;
+  pv: unknown = undefined;
+  cv: unknown = undefined;
+  amount: unknown = undefined;
+
+  clear(): void {
+    this.id = undefined;
+    this.type = undefined;
+    this.at = undefined;
+    this.distributor = undefined;
+    this.hasSponsor = false;
+    this.sponsor = undefined;
+    this.placement = undefined;
+    this.order = undefined;
+    this.pv = undefined;
+    this.cv = undefined;
+    this.amount = undefined;
+  }
+}
+
+/** Reused by `validateEvent`: validation is synchronous and keeps no reference to it. */
+const objectFields = new EventFields();
+const lineFields = new EventFields();
+const lineScanner = new EventLineScanner();
+
 /** Validates a parsed JSON or MessagePack value; never throws. */
 export function validateEvent(raw: unknown): Validated {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return fail('not_an_object', '', 'event must be a JSON object');
   }
   const input = raw as Record<string, unknown>;
-  const id = input['id'];
+  const fields = objectFields;
+  fields.id = input['id'];
+  fields.type = input['type'];
+  fields.at = input['at'];
+  fields.distributor = input['distributor'];
+  fields.hasSponsor = 'sponsor' in input;
+  fields.sponsor = input['sponsor'];
+  fields.placement = input['placement'];
+  fields.order = input['order'];
+  fields.pv = input['pv'];
+  fields.cv = input['cv'];
+  fields.amount = input['amount'];
+  const validated = validateFields(fields);
+  fields.clear();
+  return validated;
+}
+
+/** Validates gathered fields, first bad field first (SPEC 7.1); never throws. */
+export function validateFields(fields: EventFields): Validated {
+  const id = fields.id;
   if (!isStringId(id, ID_LENGTH_MAX)) {
     return fail('invalid_id', 'id', `id must be a string of 1 to ${ID_LENGTH_MAX} characters`);
   }
-  const type = input['type'];
-  const at = input['at'];
+  const type = fields.type;
+  const at = fields.at;
   if (typeof type !== 'string') return fail('unknown_type', 'type', 'type must be a string');
   if (typeof at !== 'number' || !Number.isSafeInteger(at) || at < 0) {
     return fail('invalid_at', 'at', 'at must be a safe integer of epoch milliseconds >= 0');
   }
   switch (type) {
     case 'enroll':
-      return validateEnroll(input, id, at);
+      return validateEnroll(fields, id, at);
     case 'order':
-      return validateOrder(input, id, at);
+      return validateOrder(fields, id, at);
     case 'refund': {
-      const order = input['order'];
+      const order = fields.order;
       if (!isStringId(order, ORDER_ID_LENGTH_MAX)) return orderFail();
       return { ok: true, event: { id, type, at, order } };
     }
     case 'withdraw': {
-      const distributor = input['distributor'];
+      const distributor = fields.distributor;
       if (!isDistributorId(distributor)) {
         return fail('invalid_distributor', 'distributor', DISTRIBUTOR_MESSAGE);
       }
-      const amount = input['amount'];
+      const amount = fields.amount;
       if (!isValue(amount, 1)) {
         return fail('invalid_amount', 'amount', `amount must be an integer from 1 to ${VALUE_MAX}`);
       }
       return { ok: true, event: { id, type, at, distributor, amount } };
     }
     case 'terminate': {
-      const distributor = input['distributor'];
+      const distributor = fields.distributor;
       if (!isDistributorId(distributor)) {
         return fail('invalid_distributor', 'distributor', DISTRIBUTOR_MESSAGE);
       }
@@ -116,19 +175,19 @@ function orderFail(): Validated {
   );
 }
 
-function validateEnroll(input: Record<string, unknown>, id: string, at: number): Validated {
-  const distributor = input['distributor'];
+function validateEnroll(fields: EventFields, id: string, at: number): Validated {
+  const distributor = fields.distributor;
   if (!isDistributorId(distributor)) {
     return fail('invalid_distributor', 'distributor', DISTRIBUTOR_MESSAGE);
   }
-  if (!('sponsor' in input)) {
+  if (!fields.hasSponsor) {
     return fail('invalid_sponsor', 'sponsor', 'sponsor must be present (null makes a root)');
   }
-  const sponsor = input['sponsor'];
+  const sponsor = fields.sponsor;
   if (sponsor !== null && !isDistributorId(sponsor)) {
     return fail('invalid_sponsor', 'sponsor', `sponsor must be null or ${DISTRIBUTOR_MESSAGE}`);
   }
-  const rawPlacement = input['placement'];
+  const rawPlacement = fields.placement;
   if (rawPlacement === undefined || rawPlacement === null) {
     return { ok: true, event: { id, type: 'enroll', at, distributor, sponsor, placement: null } };
   }
@@ -152,17 +211,17 @@ function validateEnroll(input: Record<string, unknown>, id: string, at: number):
   return { ok: true, event: { id, type: 'enroll', at, distributor, sponsor, placement } };
 }
 
-function validateOrder(input: Record<string, unknown>, id: string, at: number): Validated {
-  const order = input['order'];
+function validateOrder(fields: EventFields, id: string, at: number): Validated {
+  const order = fields.order;
   if (!isStringId(order, ORDER_ID_LENGTH_MAX)) return orderFail();
-  const distributor = input['distributor'];
+  const distributor = fields.distributor;
   if (!isDistributorId(distributor)) {
     return fail('invalid_distributor', 'distributor', DISTRIBUTOR_MESSAGE);
   }
-  const pv = input['pv'];
+  const pv = fields.pv;
   if (!isValue(pv, 0))
     return fail('invalid_pv', 'pv', `pv must be an integer from 0 to ${VALUE_MAX}`);
-  const cv = input['cv'];
+  const cv = fields.cv;
   if (!isValue(cv, 0))
     return fail('invalid_cv', 'cv', `cv must be an integer from 0 to ${VALUE_MAX}`);
   return { ok: true, event: { id, type: 'order', at, order, distributor, pv, cv } };
@@ -170,6 +229,19 @@ function validateOrder(input: Record<string, unknown>, id: string, at: number): 
 
 /** Parses one NDJSON line and validates it; a line that is not JSON is `malformed_json`. */
 export function parseEventLine(line: string): Validated {
+  if (lineScanner.scan(line, lineFields)) {
+    const validated = validateFields(lineFields);
+    lineFields.clear();
+    return validated;
+  }
+  return parseEventLineWithJson(line);
+}
+
+/**
+ * `parseEventLine` by `JSON.parse` alone: its fallback for lines outside the scanner's subset,
+ * and the plain path the serial reference and the scanner's property test use.
+ */
+export function parseEventLineWithJson(line: string): Validated {
   let raw: unknown;
   try {
     raw = JSON.parse(line);

@@ -11,7 +11,7 @@ import type {
   UplineEvent,
   WithdrawEvent,
 } from '../events/types.js';
-import { parseEventLine } from '../events/validate.js';
+import { parseEventLineWithJson } from '../events/validate.js';
 import { emptyEarnings, formatSummaryLine, type DistributorSummary } from '../export/summary.js';
 import type { EarningType, Line, LineType } from '../ledger/line.js';
 import type { Plan, Rank } from '../plan/plan.js';
@@ -94,7 +94,7 @@ export class ReferenceEngine {
 
   /** One NDJSON line: parse and validate (a validation reject takes no seq), then process. */
   processLine(line: string): EventResult {
-    const validated = parseEventLine(line);
+    const validated = parseEventLineWithJson(line);
     if (!validated.ok) return { seq: null, status: 'rejected', reason: validated.error.reason };
     return this.process(validated.event);
   }
