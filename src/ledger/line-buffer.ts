@@ -60,6 +60,11 @@ export class LineBuffer implements LineColumns {
     this.count += count;
   }
 
+  /** Rows the buffer holds before it grows. */
+  get capacity(): number {
+    return this.seq.length;
+  }
+
   clear(): void {
     this.count = 0;
   }

@@ -36,6 +36,9 @@ export interface IndexControl {
   readonly all: boolean;
 }
 
+/** Largest run buffer kept for the next run: what a run of INDEX_RUN_LINES grows to. */
+const SPARE_CAPACITY_MAX = 1 << 20;
+
 export const INDEX_NOTHING: IndexControl = { seal: false, all: false };
 export const INDEX_ALL: IndexControl = { seal: false, all: true };
 export const INDEX_SEAL: IndexControl = { seal: true, all: false };
@@ -54,6 +57,8 @@ export function assertIndexState(state: IndexState, cursor: number): void {
 export class IndexRuns {
   private gathered = new LineBuffer();
   private run: LineBuffer | null = null;
+  /** An indexed run's buffer of ordinary size, to gather the next run into (see `seal`). */
+  private spare: LineBuffer | null = null;
   private runOrder: Int32Array = new Int32Array(0);
   private runAt = 0;
   private readonly sorter = new BeneficiaryOrder();
@@ -103,9 +108,11 @@ export class IndexRuns {
 
   private seal(state: IndexState, cursor: number): IndexState {
     const run = this.gathered;
-    // A fresh buffer, not the last run's: a run's buffers (a close's lines can make one of
-    // millions) are memory the engine should give back once the run is indexed.
-    this.gathered = new LineBuffer();
+    // The last run's buffer if it was of ordinary size: growing a fresh one to a run's size
+    // copied each line about twice more and faulted in new pages every run. An outsize run's
+    // buffers (a close's lines can make one of millions) are given back instead.
+    this.gathered = this.spare ?? new LineBuffer();
+    this.spare = null;
     this.run = run;
     this.runOrder = this.sorter.sort(run);
     this.runAt = 0;
@@ -129,6 +136,10 @@ export class IndexRuns {
       return { cursor: state.cursor, runEnd: state.runEnd, runFrom: run.beneficiary[order[to]!]! };
     }
     this.run = null;
+    if (run.capacity <= SPARE_CAPACITY_MAX) {
+      run.clear();
+      this.spare = run;
+    }
     return { cursor: state.runEnd, runEnd: state.runEnd, runFrom: BENEFICIARY_END };
   }
 }
