@@ -4,7 +4,7 @@ import type { LineColumns } from '../ledger/line-columns.js';
 import type { CommitMessage, CommitReply } from './commit-message.js';
 import { createProgress, PROGRESS_COMMITTED, PROGRESS_FAILED } from './commit-progress.js';
 import { Checkpointer } from '../store/checkpointer.js';
-import { HELPER_THREAD_LIMITS } from '../core/thread-limits.js';
+import { COMMIT_THREAD_LIMITS } from '../core/thread-limits.js';
 
 interface InFlight {
   readonly firstSeq: number;
@@ -51,7 +51,7 @@ export class CommitWriter {
   ) {
     this.worker = new Worker(new URL('./commit-worker.js', import.meta.url), {
       workerData: { ...settings, progress: this.progress },
-      resourceLimits: HELPER_THREAD_LIMITS,
+      resourceLimits: COMMIT_THREAD_LIMITS,
     });
     // Only failures come as messages (with their details); progress is shared memory.
     this.worker.on('message', (reply: CommitReply) => {
