@@ -81,7 +81,7 @@ export async function replayCommand(args: readonly string[]): Promise<ReplaySumm
     // besides the one being accepted, and the commit queue holds the sequencer back.
     let previousDurable: Promise<void> | null = null;
     for (let chunk = prefetcher.take(); chunk.length > 0;) {
-      const accepted = await engine.acceptChecked(chunk);
+      const accepted = await engine.acceptCheckedUnanswered(chunk);
       events += chunk.length;
       if (previousDurable !== null) commitWaitSeconds += await timed(previousDurable);
       previousDurable = accepted.durable;
