@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 
 import { UplineError } from '../src/core/errors.js';
-import { APPLICATION_ID, SCHEMA_VERSION } from '../src/store/schema.js';
+import { APPLICATION_ID, PAGE_SIZE_BYTES, SCHEMA_VERSION } from '../src/store/schema.js';
 import { Store } from '../src/store/store.js';
 import { syntheticBatch, withTempDir } from './fixtures/store-helpers.js';
 
@@ -38,6 +38,7 @@ test('a new database gets the schema, version, application id, cursor 0', () => 
       );
       assert.equal(db.pragma('application_id', { simple: true }), APPLICATION_ID);
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(db.pragma('page_size', { simple: true }), PAGE_SIZE_BYTES);
     } finally {
       db.close();
     }
@@ -161,5 +162,27 @@ test('snapshot round trip; it may not run ahead of the cursor or go backwards', 
     assert.throws(() => store.saveSnapshot(4, new Uint8Array([1])), /backwards/);
     assert.deepEqual(store.loadSnapshot(), { seq: 5, data: Buffer.from([9]) });
     store.close();
+  });
+});
+
+test('a file keeps the page size it was made with', () => {
+  withTempDir((dir) => {
+    const file = path.join(dir, 'a.db');
+    // A database made before pages were 16 KiB: the store opens it as it is.
+    const old = new Database(file);
+    old.pragma('page_size = 4096');
+    old.pragma('journal_mode = WAL');
+    old.close();
+    const store = Store.open(file);
+    const { events, lines } = syntheticBatch(0, 3, 2);
+    store.commitBatch(events, lines, 3);
+    assert.equal(store.cursor(), 3);
+    store.close();
+    const db = new Database(file, { readonly: true });
+    try {
+      assert.equal(db.pragma('page_size', { simple: true }), 4096);
+    } finally {
+      db.close();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { HELPER_THREAD_LIMITS } from '../core/thread-limits.js';
+import { PAGE_SIZE_BYTES, WAL_BYTES_MAX } from './schema.js';
 
 /**
  * WAL checkpoints on a thread of their own. With SQLite's automatic checkpoints the commit
@@ -21,10 +22,11 @@ export interface CheckpointResult {
 export const CHECKPOINT_STOP = 0;
 export const CHECKPOINT_INTERVAL_MS = 1000;
 /**
- * Past this many WAL pages (256 MiB) a RESTART checkpoint rewinds the WAL even if it has to
- * wait for the writer once: this is what bounds the file under a write load that never pauses.
+ * Past this many WAL pages (256 MiB of pages of PAGE_SIZE_BYTES) a RESTART checkpoint rewinds
+ * the WAL even if it has to wait for the writer once: this is what bounds the file under a
+ * write load that never pauses.
  */
-export const WAL_RESTART_PAGES = 65_536;
+export const WAL_RESTART_PAGES = WAL_BYTES_MAX / PAGE_SIZE_BYTES;
 
 export class Checkpointer {
   private readonly control = new Int32Array(

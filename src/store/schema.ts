@@ -71,6 +71,19 @@ export const INDEX_RUN_LINES = (1 << 20) - (1 << 17);
  */
 export const INDEX_RUN_CHUNK_MIN = 1_024;
 
+/**
+ * 16 KiB database pages instead of SQLite's 4 KiB. A commit appends every page it dirtied to
+ * the WAL, a frame (header, checksum, write) per page, and the checkpoint thread copies them
+ * again; with bigger pages a batch's appends to `events` and its key range of the line index
+ * take a quarter of the frames. Measured on a 3M-event replay (per-thread CPU profiles, three
+ * runs each): the commit thread's transaction commits 2.9-3.1 s against 3.9-4.2 s, the
+ * checkpoint thread 2.1-2.3 s against 3.5-4.0 s.
+ */
+export const PAGE_SIZE_BYTES = 16_384;
+
+/** How far the WAL may grow before a checkpoint must rewind it, whatever the page size. */
+export const WAL_BYTES_MAX = 256 * 1024 * 1024;
+
 /** Written to the SQLite header (`PRAGMA application_id`) so a foreign file is recognised. */
 export const APPLICATION_ID = 0x55504c4e; // 'UPLN'
 

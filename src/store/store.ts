@@ -56,8 +56,10 @@ import {
   META_INDEX_RUN_FROM,
   META_PLAN,
   META_SCHEMA_VERSION,
+  PAGE_SIZE_BYTES,
   SCHEMA_SQL,
   SCHEMA_VERSION,
+  WAL_BYTES_MAX,
   type LineRow,
   type LoggedEvent,
 } from './schema.js';
@@ -113,13 +115,14 @@ export interface StoreSettings {
 export const CACHE_SIZE_MIB_DEFAULT = 32;
 export const BUSY_TIMEOUT_MS_DEFAULT = 5_000;
 /**
- * Pages in the WAL before a commit also checkpoints it into the main file (256 MiB). Random
+ * Pages in the WAL before a commit also checkpoints it into the main file (256 MiB of pages of
+ * PAGE_SIZE_BYTES; a file made with 4 KiB pages checkpoints at 64 MiB). Random
  * beneficiaries dirty a line-index page per line, so each commit appends up to a page per
  * line to the WAL; checkpointing rarely copies each hot page once per checkpoint
  * instead of once per commit (measured: 16k-line batches 71k -> 114k lines/s vs 4096 pages).
  * The WAL file may grow to about this size; `journal_size_limit` trims it back afterwards.
  */
-export const WAL_AUTOCHECKPOINT_PAGES = 65_536;
+export const WAL_AUTOCHECKPOINT_PAGES = WAL_BYTES_MAX / PAGE_SIZE_BYTES;
 export const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /** The biggest `limit` `recentLines` serves: it is an API page, not an export. */
@@ -408,6 +411,8 @@ export function applyPragmas(db: Db, options: StoreOptions): void {
   if (!db.readonly) {
     let mode: unknown;
     try {
+      // Only a new, empty file takes it (before WAL is on); an existing file keeps its own.
+      db.pragma(`page_size = ${PAGE_SIZE_BYTES}`);
       mode = db.pragma('journal_mode = WAL', { simple: true });
     } catch (error) {
       throw new UplineError('UPLINE_DB_MISMATCH', `${db.name} is not a database`, {
