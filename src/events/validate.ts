@@ -88,7 +88,8 @@ export class EventFields {
   }
 }
 
-/** Reused by `validateEvent`: validation is synchronous and keeps no reference to it. */
+// Reused by `validateEvent` and `parseEventLine`: validation is synchronous and keeps no
+// reference to the fields it read.
 const objectFields = new EventFields();
 const lineFields = new EventFields();
 const lineScanner = new EventLineScanner();
@@ -117,7 +118,7 @@ export function validateEvent(raw: unknown): Validated {
 }
 
 /** Validates gathered fields, first bad field first (SPEC 7.1); never throws. */
-export function validateFields(fields: EventFields): Validated {
+function validateFields(fields: EventFields): Validated {
   const id = fields.id;
   if (!isStringId(id, ID_LENGTH_MAX)) {
     return fail('invalid_id', 'id', `id must be a string of 1 to ${ID_LENGTH_MAX} characters`);
