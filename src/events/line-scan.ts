@@ -16,6 +16,7 @@
  * keys: ignored), and the one `validateFields` judges both; a property test holds the two
  * paths equal (test/line-scan.test.ts).
  */
+import { assert } from '../core/assert.js';
 import { EVENT_TYPES } from './types.js';
 import type { EventFields } from './validate.js';
 
@@ -225,34 +226,36 @@ function keyIs(line: string, start: number, end: number, name: string): boolean 
   return end - start === name.length && line.startsWith(name, start);
 }
 
+/** The keys longer than two characters: no two have one length, so the length picks one. */
+const LONG_KEYS: readonly (readonly [name: string, key: number])[] = [
+  ['type', KEY_TYPE],
+  ['order', KEY_ORDER],
+  ['amount', KEY_AMOUNT],
+  ['sponsor', KEY_SPONSOR],
+  ['placement', KEY_PLACEMENT],
+  ['distributor', KEY_DISTRIBUTOR],
+];
+const LONG_KEY_BY_LENGTH: (readonly [name: string, key: number] | undefined)[] = [];
+for (const entry of LONG_KEYS) {
+  assert(LONG_KEY_BY_LENGTH[entry[0].length] === undefined, 'one long key per length');
+  LONG_KEY_BY_LENGTH[entry[0].length] = entry;
+}
+
 /** Dispatches on length first: most keys are told apart without comparing any text. */
 function topKey(line: string, start: number, end: number): number {
-  switch (end - start) {
-    case 2: {
-      const first = line.charCodeAt(start);
-      const second = line.charCodeAt(start + 1);
-      if (first === 0x69 && second === 0x64) return KEY_ID; // id
-      if (first === 0x61 && second === 0x74) return KEY_AT; // at
-      if (second !== 0x76) return KEY_OTHER;
-      if (first === 0x70) return KEY_PV; // pv
-      if (first === 0x63) return KEY_CV; // cv
-      return KEY_OTHER;
-    }
-    case 4:
-      return line.startsWith('type', start) ? KEY_TYPE : KEY_OTHER;
-    case 5:
-      return line.startsWith('order', start) ? KEY_ORDER : KEY_OTHER;
-    case 6:
-      return line.startsWith('amount', start) ? KEY_AMOUNT : KEY_OTHER;
-    case 7:
-      return line.startsWith('sponsor', start) ? KEY_SPONSOR : KEY_OTHER;
-    case 9:
-      return line.startsWith('placement', start) ? KEY_PLACEMENT : KEY_OTHER;
-    case 11:
-      return line.startsWith('distributor', start) ? KEY_DISTRIBUTOR : KEY_OTHER;
-    default:
-      return KEY_OTHER;
+  const length = end - start;
+  if (length === 2) {
+    const first = line.charCodeAt(start);
+    const second = line.charCodeAt(start + 1);
+    if (first === 0x69 && second === 0x64) return KEY_ID; // id
+    if (first === 0x61 && second === 0x74) return KEY_AT; // at
+    if (second !== 0x76) return KEY_OTHER;
+    if (first === 0x70) return KEY_PV; // pv
+    if (first === 0x63) return KEY_CV; // cv
+    return KEY_OTHER;
   }
+  const entry = LONG_KEY_BY_LENGTH[length];
+  return entry !== undefined && line.startsWith(entry[0], start) ? entry[1] : KEY_OTHER;
 }
 
 function placementKey(line: string, start: number, end: number): number {
