@@ -248,26 +248,13 @@ export class IdIndex {
     if (this.#size >= this.sizeMax) {
       throw new AssertionError(`id index full at ${this.#size}: grow at the batch boundary`);
     }
-    this.#insert(id, slot);
+    // `get` finds a duplicate the way every lookup would (same tag, same row), reading a row
+    // only where the tag matches; `#place` then walks the same, now cached, positions.
+    const held = this.get(id);
+    if (held !== SLOT_NONE)
+      throw new AssertionError(`id ${id} is already in the index (slot ${held})`);
+    this.#place(id, slot);
     this.#size++;
-  }
-
-  #insert(id: number, slot: number): void {
-    const entries = this.#entries;
-    const externalId = this.#externalId;
-    const mask = this.#mask;
-    const hash = hashId(id);
-    let position = hash & mask;
-    for (;;) {
-      const held = entries[position] ?? ID_INDEX_EMPTY;
-      if (held === ID_INDEX_EMPTY) break;
-      if (externalId[held & SLOT_MASK] === id) {
-        throw new AssertionError(`id ${id} is already in the index (slot ${held & SLOT_MASK})`);
-      }
-      position = (position + 1) & mask;
-    }
-    // One store: a (mis)concurrent reader sees either no slot or the slot, whose id is written.
-    entries[position] = tagOf(hash) | slot;
   }
 
   /**
@@ -313,7 +300,7 @@ export class IdIndex {
     return next;
   }
 
-  /** Stores `slot` at the first empty position from `id`'s home; the ids are known distinct. */
+  /** Stores `slot` at the first empty position from `id`'s home; `id` is known absent. */
   #place(id: number, slot: number): void {
     const entries = this.#entries;
     const mask = this.#mask;
@@ -321,6 +308,7 @@ export class IdIndex {
     let position = hash & mask;
     while ((entries[position] ?? ID_INDEX_EMPTY) !== ID_INDEX_EMPTY)
       position = (position + 1) & mask;
+    // One store: a (mis)concurrent reader sees either no slot or the slot, whose id is written.
     entries[position] = tagOf(hash) | slot;
   }
 
