@@ -90,11 +90,6 @@ export function idIndexSizeMax(capacity: number): number {
   return capacity * ID_INDEX_LOAD_MAX;
 }
 /**
- * Slots only, SLOT_NONE (-1) = an empty position. The key of the slot at a position is the
- * slot's DISTRIBUTORS `externalId`, which every lookup compares: layout v1 stored the key
- * beside the slot (`keys` i32, `values` i32), twice the bytes (128 MiB at 10M, now 64).
- */
-/**
  * An ID_INDEX entry is a slot with 2 bits of its id's hash above it (id-index.ts), so slots
  * must fit below ID_INDEX_TAG_SHIFT: the index addresses at most 2^29 distributor rows.
  */
@@ -103,6 +98,11 @@ export const ID_INDEX_ROWS_MAX = 2 ** ID_INDEX_TAG_SHIFT;
 /** An empty position (every real entry is >= 0). */
 export const ID_INDEX_EMPTY = -1;
 
+/**
+ * Entries only, ID_INDEX_EMPTY (-1) = an empty position. The key of the slot in an entry is
+ * the slot's DISTRIBUTORS `externalId`, which every lookup compares: layout v1 stored the key
+ * beside the slot (`keys` i32, `values` i32), twice the bytes (128 MiB at 10M, now 64).
+ */
 export const ID_INDEX = defineTable('idIndex', LAYOUT_VERSION, {
   entries: column('i32', ID_INDEX_EMPTY),
 });
