@@ -216,7 +216,7 @@ test('runs reach the index over several commits, in key ranges, as the index sta
         cursor += 2;
         all.append(batch.lines);
         plain.commitBatch(batch.events, batch.lines, cursor);
-        // A run sealed every 8th commit, inserted about 2 x 6 lines a commit after that.
+        // A run sealed every 8th commit, inserted INDEX_RUN_PACE x 6 lines a commit after that.
         const control = commit === 39 ? INDEX_ALL : { seal: commit % 8 === 0, all: false };
         runs.commitBatch(batch.events, batch.lines, cursor, control);
         const state = runs.indexState();

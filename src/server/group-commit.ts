@@ -50,7 +50,7 @@ interface PassOutcome {
  * share its next pass, so one SQLite transaction carries many callers' events, and each caller
  * is answered only once its events are durable. One pass runs at a time (the engine is a single
  * sequencer), but a pass does not wait for the previous one's commit: the commit thread takes
- * up to two batches, which bounds how far sequencing runs ahead of durability.
+ * up to three batches, which bounds how far sequencing runs ahead of durability.
  *
  * Reads (`GET /v1/distributors/ID`, a live feed's first snapshot) go through the same queue:
  * the shared columns are read at a pass boundary and answered when that pass is durable, so no

@@ -16,7 +16,7 @@ import { assert } from '../core/assert.js';
 import { LineBuffer } from '../ledger/line-buffer.js';
 import type { LineColumns } from '../ledger/line-columns.js';
 import { BeneficiaryOrder, type LineInserter } from './batch-insert.js';
-import { BENEFICIARY_END } from './schema.js';
+import { BENEFICIARY_END, INDEX_RUN_PACE } from './schema.js';
 
 /** What the line index holds (schema.ts): every line of events up to `cursor`, and of a run. */
 export interface IndexState {
@@ -91,7 +91,8 @@ export class IndexRuns {
       next = this.seal(next, cursor);
     }
     if (this.run === null) return next;
-    const chunk = control.all ? Number.POSITIVE_INFINITY : Math.max(this.chunkMin, 2 * lines.count);
+    const paced = Math.ceil(INDEX_RUN_PACE * lines.count);
+    const chunk = control.all ? Number.POSITIVE_INFINITY : Math.max(this.chunkMin, paced);
     return this.insertRun(next, chunk);
   }
 

@@ -40,8 +40,9 @@
  *   rewritten by every commit). So a commit writes no index rows (its lines follow from the
  *   log it does write), and the commit thread gathers them in memory into a run of
  *   about INDEX_RUN_LINES lines; the run is then sorted and inserted in key order over the
- *   following commits, one key range of about twice the commit's own lines each, so every
- *   index page is touched at most once per run and no commit stalls for a whole run.
+ *   following commits, one key range of about INDEX_RUN_PACE times the commit's own lines
+ *   each, so every index page is touched at most once per run and no commit stalls for a
+ *   whole run.
  *   Three meta values say what the index holds, in the same transactions as the rows:
  *   `index_cursor` c0 (every line of an event up to c0 is indexed), `index_run_end` c1 and
  *   `index_run_from` b (a run of the events (c0, c1] is being inserted, and its lines of
@@ -66,10 +67,21 @@ export const SCHEMA_VERSION = 6;
  */
 export const INDEX_RUN_LINES = (1 << 20) - (1 << 17);
 /**
- * Fewest lines of a run one commit inserts (it inserts twice its own lines when that is more):
- * small, so a server's small commits each carry a small share of a run, not a latency spike.
+ * Fewest lines of a run one commit inserts (it inserts INDEX_RUN_PACE times its own lines when
+ * that is more): small, so a server's small commits each carry a small share of a run, not a
+ * latency spike.
  */
 export const INDEX_RUN_CHUNK_MIN = 1_024;
+/**
+ * Lines of the open run a commit inserts per line it brings. Above 1, so a run is indexed
+ * before the next one has gathered (a run sealed at R lines is done once about R / PACE more
+ * have arrived, with room left for the commits in flight, whose lines the sequencer counts
+ * but whose index chunks it has not seen committed). Close to 1, so a run's inserts are
+ * spread over most of the commits until the next seal: at 2, half the commits of a replay
+ * carried an index chunk and took 160-240 ms while the rest took 25-35 ms, and the sequencer
+ * waited on the heavy ones while the commit thread idled through the light ones.
+ */
+export const INDEX_RUN_PACE = 1.5;
 
 /**
  * 16 KiB database pages instead of SQLite's 4 KiB. A commit appends every page it dirtied to
