@@ -77,12 +77,13 @@ export interface EngineOptions {
 export const READ_CONNECTION = { cacheSizeMiB: 32, mmapMiB: 2_047 } as const;
 
 /**
- * Batches the commit thread may hold at once (see CommitWriter). Three, not two: a commit that
- * seals a run (a sort of ~900k lines) or indexes everything for a snapshot takes several
- * times an ordinary one, and with two in flight the sequencer stalled on each of them while
- * the commit thread idled after. On the 1M / 5M replay the sequencer's wait for the commit
- * queue went from 11-16 s to 10-11 s. Each batch in flight holds its lines and event bodies
- * (a few MB at the default batch size) until it is durable.
+ * Batches the commit thread may hold at once (see CommitWriter). Three, not two: some commits
+ * take several times an ordinary one (those that carry a run's index rows, seal a run, a sort
+ * of ~900k lines, or index everything for a snapshot), and with two in flight the sequencer
+ * stalled on each of them while the commit thread idled after. On the 1M / 5M replay a third
+ * batch alone took the sequencer's wait for the commit queue from 11-16 s to 10-11 s, and
+ * with INDEX_RUN_PACE to 7.5-10 s. Each batch in flight holds its lines and event bodies (a
+ * few MB at the default batch size) until it is durable.
  */
 const COMMITS_IN_FLIGHT_MAX = 3;
 /**
