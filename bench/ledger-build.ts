@@ -23,7 +23,12 @@ import { lineTypeCode } from '../src/ledger/line.js';
 import { EventInserter, LineInserter } from '../src/store/batch-insert.js';
 import { encodeEvent, eventTypeCode } from '../src/store/event-codec.js';
 import { LineBuffer } from '../src/ledger/line-buffer.js';
-import { INDEX_RUN_LINES, type LoggedEvent } from '../src/store/schema.js';
+import {
+  INDEX_RUN_LINES,
+  PAGE_SIZE_BYTES,
+  SCHEMA_VERSION,
+  type LoggedEvent,
+} from '../src/store/schema.js';
 import { applyPragmas, Store } from '../src/store/store.js';
 import { removeDatabase } from './support.js';
 
@@ -41,6 +46,14 @@ export interface LedgerBuild {
   readonly lines: number;
   readonly events: number;
 }
+
+/** What a cached file must have been built with to stand for this revision's ledger. */
+interface BuildLayout {
+  readonly schemaVersion: number;
+  readonly pageSize: number;
+}
+
+const LAYOUT: BuildLayout = { schemaVersion: SCHEMA_VERSION, pageSize: PAGE_SIZE_BYTES };
 
 export const LINES_PER_EVENT = 8;
 /** Events per transaction (x LINES_PER_EVENT lines): large, as the brief asks. */
@@ -156,16 +169,23 @@ function buildByBulk(file: string, params: LedgerParams, eventCount: number): vo
   }
 }
 
-/** Builds `file` unless a finished build of the same parameters is there. */
+/**
+ * Builds `file` unless a finished build of the same parameters is there, made with this
+ * revision's schema and page size: a file left by an older layout would measure that layout.
+ */
 export function ensureLedger(
   file: string,
   params: LedgerParams,
 ): LedgerBuild & { cached: boolean } {
   const doneFile = `${file}.done.json`;
   if (fs.existsSync(file) && fs.existsSync(doneFile)) {
-    const done = JSON.parse(fs.readFileSync(doneFile, 'utf8')) as LedgerBuild;
-    console.error(`using cached ledger ${file}`);
-    return { ...done, cached: true };
+    const done = JSON.parse(fs.readFileSync(doneFile, 'utf8')) as Partial<BuildLayout> &
+      LedgerBuild;
+    if (done.schemaVersion === LAYOUT.schemaVersion && done.pageSize === LAYOUT.pageSize) {
+      console.error(`using cached ledger ${file}`);
+      return { ms: done.ms, lines: done.lines, events: done.events, cached: true };
+    }
+    console.error(`cached ledger ${file} has another layout: rebuilding`);
   }
   fs.rmSync(doneFile, { force: true });
   removeDatabase(file);
@@ -179,6 +199,6 @@ export function ensureLedger(
     lines: eventCount * LINES_PER_EVENT,
     events: eventCount,
   };
-  fs.writeFileSync(doneFile, JSON.stringify(build));
+  fs.writeFileSync(doneFile, JSON.stringify({ ...build, ...LAYOUT }));
   return { ...build, cached: false };
 }
