@@ -22,7 +22,7 @@
  *     [--distributors N] [--orders M] [--sizes A,B,C] [--workers-list 1,2,4] [--workers W]
  *     [--batch B] [--rates R1,R2,...] [--seconds S] [--seed S]
  *   defaults: all; 1M distributors; 5M orders; sizes 100k,1M,10M; workers 1,2,4 (2 for sizes
- *   and latency); replay batch 16384 (the CLI's); rates 10k,25k,50k,75k,100k; 5 s per rate
+ *   and latency); replay batch 32768 (the CLI's); rates 10k,25k,50k,75k,100k; 5 s per rate
  */
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -89,7 +89,7 @@ function readParams(args: readonly string[]): Params {
     sizes: listFlag(flags, 'sizes', [100_000, 1_000_000, 10_000_000]),
     workersList: listFlag(flags, 'workers-list', [1, 2, 4]),
     workers: intFlag(flags, 'workers', 2),
-    batch: intFlag(flags, 'batch', 16_384, 1),
+    batch: intFlag(flags, 'batch', 32_768, 1),
     rates: listFlag(flags, 'rates', [10_000, 25_000, 50_000, 75_000, 100_000]),
     seconds: intFlag(flags, 'seconds', 5, 1),
     seed: intFlag(flags, 'seed', 1),
