@@ -4,7 +4,7 @@
  * Shape: L / LINES_PER_EVENT order events, each with LINES_PER_EVENT lines whose beneficiaries
  * are uniform random over distributors 1..D (so each distributor's lines are scattered over
  * the whole file, the worst case for "my last N lines"), line types cycling over the order
- * line types (each served line decodes its order id from the event body).
+ * line types (each served line reads its order id from its event's row).
  *
  * Two ways in, the same schema (Store.open creates it) and the same rows:
  * - `commit`: the engine's own write path, `Store.commitBatch` with large batches.
@@ -93,7 +93,7 @@ function fillBatch(
     const at = START_AT_MS + seq * 1000;
     const event = { id: `e-${seq}`, type: 'order' as const, at, order: `o-${seq}` };
     const body = encodeEvent({ ...event, distributor: buyer, pv: 100, cv: 10_000 });
-    events[index] = { seq, id: event.id, type: ORDER, at, outcome: 0, body };
+    events[index] = { seq, id: event.id, type: ORDER, at, outcome: 0, orderId: event.order, body };
     for (let ordinal = 0; ordinal < LINES_PER_EVENT; ordinal++, row++) {
       lines.seq[row] = seq;
       lines.ordinal[row] = ordinal;

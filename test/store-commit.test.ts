@@ -189,6 +189,14 @@ test('an invariant broken late in the batch changes nothing', () => {
     fraction.lines.amountCents[0] = 1.5;
     const commitFraction = () => store.commitBatch(fraction.events, fraction.lines, 5);
     cases.push(['fraction', commitFraction, /safe integer/]);
+    const unnamed = syntheticBatch(4, 50, 1);
+    unnamed.events[49] = { ...unnamed.events[49]!, orderId: null };
+    const commitUnnamed = () => store.commitBatch(unnamed.events, unnamed.lines, 54);
+    cases.push(['order without its order id', commitUnnamed, /order id of event 54/]);
+    const named = syntheticBatch(4, 50, 0);
+    named.events[49] = { ...withdrawal(54), orderId: 'o-1' };
+    const commitNamed = () => store.commitBatch(named.events, named.lines, 54);
+    cases.push(['withdrawal with an order id', commitNamed, /order id of event 54/]);
     for (const [name, commit, message] of cases) {
       assert.throws(commit, (error: unknown) => {
         assert.ok(error instanceof AssertionError, name);
@@ -234,5 +242,15 @@ test('ids of every event type survive the codec', () => {
         [5, 2 ** 52],
       ],
     );
+    const orderIds = [null, null, 'o-1', 'o-1', null, null];
+    assert.deepEqual(
+      stored.map((event) => event.orderId),
+      orderIds,
+    );
+    assert.deepEqual(
+      stored.map((event) => store.orderIdAt(event.seq)),
+      orderIds,
+    );
+    assert.equal(store.orderIdAt(7), undefined);
   });
 });

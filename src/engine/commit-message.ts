@@ -18,6 +18,12 @@ export interface CommitMessage {
   /** Event ids back to back; `eventIdEnd[i]` is where id `i` ends in the string. */
   readonly eventIds: string;
   readonly eventIdEnd: Int32Array;
+  /**
+   * Order ids (`orderIdOf`) back to back, likewise; an event that names no order has an empty
+   * one (an order id is never empty: validate.ts).
+   */
+  readonly eventOrderIds: string;
+  readonly eventOrderIdEnd: Int32Array;
   /** Encoded event bodies back to back; `eventBodyEnd[i]` is where body `i` ends. */
   readonly eventBodies: Uint8Array;
   readonly eventBodyEnd: Int32Array;
@@ -49,9 +55,11 @@ export function copyLines(lines: LineColumns): LineColumns {
 export function loggedEvents(message: CommitMessage): LoggedEvent[] {
   const events: LoggedEvent[] = new Array<LoggedEvent>(message.eventCount);
   let idStart = 0;
+  let orderIdStart = 0;
   let bodyStart = 0;
   for (let index = 0; index < message.eventCount; index++) {
     const idEnd = message.eventIdEnd[index]!;
+    const orderIdEnd = message.eventOrderIdEnd[index]!;
     const bodyEnd = message.eventBodyEnd[index]!;
     events[index] = {
       seq: message.eventSeq[index]!,
@@ -59,9 +67,12 @@ export function loggedEvents(message: CommitMessage): LoggedEvent[] {
       type: message.eventType[index]!,
       at: message.eventAtMs[index]!,
       outcome: message.eventOutcome[index]!,
+      orderId:
+        orderIdEnd > orderIdStart ? message.eventOrderIds.slice(orderIdStart, orderIdEnd) : null,
       body: message.eventBodies.subarray(bodyStart, bodyEnd),
     };
     idStart = idEnd;
+    orderIdStart = orderIdEnd;
     bodyStart = bodyEnd;
   }
   return events;
@@ -78,6 +89,8 @@ export function indexOnlyMessage(cursorSeq: number): Omit<CommitMessage, 'batchI
     eventOutcome: new Int32Array(0),
     eventIds: '',
     eventIdEnd: new Int32Array(0),
+    eventOrderIds: '',
+    eventOrderIdEnd: new Int32Array(0),
     eventBodies: new Uint8Array(0),
     eventBodyEnd: new Int32Array(0),
     lines: createLineColumns(0),

@@ -4,7 +4,7 @@ import { assert, AssertionError } from '../core/assert.js';
 import { UplineError } from '../core/errors.js';
 import { OUTCOME_ACCEPTED, ruleReasonFromCode, type RejectReason } from '../events/reasons.js';
 import type { EventResult } from '../events/result.js';
-import type { UplineEvent } from '../events/types.js';
+import { orderIdOf, type UplineEvent } from '../events/types.js';
 import { checkInput, type Validated } from '../events/validate.js';
 import type { Plan } from '../plan/plan.js';
 import { decodeEvent, EventBodies, eventTypeCode } from '../store/event-codec.js';
@@ -526,16 +526,20 @@ export class Engine {
     const eventType = new Uint8Array(count);
     const eventAtMs = new Float64Array(count);
     const eventIdEnd = new Int32Array(count);
+    const eventOrderIdEnd = new Int32Array(count);
     const eventBodyEnd = new Int32Array(count);
     const bodies = this.bodies;
     assert(bodies.length === 0, 'the last batch took its bodies');
     let ids = '';
+    let orderIds = '';
     for (let entry = 0; entry < count; entry++) {
       const event = this.entryEvents[entry]!;
       eventType[entry] = eventTypeCode(event.type);
       eventAtMs[entry] = event.at;
       ids += event.id;
       eventIdEnd[entry] = ids.length;
+      orderIds += orderIdOf(event) ?? '';
+      eventOrderIdEnd[entry] = orderIds.length;
       eventBodyEnd[entry] = bodies.append(event);
     }
     const eventBodies = bodies.take();
@@ -548,6 +552,8 @@ export class Engine {
       eventOutcome: this.entryOutcome.slice(0, count),
       eventIds: ids,
       eventIdEnd,
+      eventOrderIds: orderIds,
+      eventOrderIdEnd,
       eventBodies,
       eventBodyEnd,
       lines: copyLines(this.merge.output),
@@ -724,10 +730,7 @@ export class Engine {
   }
 
   private committedOrderIdAt(seq: number): string | undefined {
-    const logged = this.store.eventAt(seq);
-    if (logged === undefined) return undefined;
-    const event = decodeEvent(logged.body);
-    return event.type === 'order' || event.type === 'refund' ? event.order : undefined;
+    return this.store.orderIdAt(seq) ?? undefined;
   }
 
   private resetCounters(): void {

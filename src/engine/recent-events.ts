@@ -1,5 +1,5 @@
 import { assert } from '../core/assert.js';
-import type { UplineEvent } from '../events/types.js';
+import { orderIdOf, type UplineEvent } from '../events/types.js';
 
 /**
  * The ids (and order ids) of the newest events by seq, in a ring. The string-id tables keep
@@ -25,8 +25,7 @@ export class RecentEvents {
     assert(seq === this.newestSeq + 1, 'recent events must be recorded in seq order');
     const index = seq % this.capacity;
     this.ids[index] = event.id;
-    this.orderIds[index] =
-      event.type === 'order' || event.type === 'refund' ? event.order : undefined;
+    this.orderIds[index] = orderIdOf(event) ?? undefined;
     this.newestSeq = seq;
   }
 

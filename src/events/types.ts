@@ -54,6 +54,11 @@ export type UplineEvent =
 
 export type EventType = UplineEvent['type'];
 
+/** The order an event names: an order's own id, or the order a refund reverses; else null. */
+export function orderIdOf(event: UplineEvent): string | null {
+  return event.type === 'order' || event.type === 'refund' ? event.order : null;
+}
+
 export const EVENT_TYPES: readonly EventType[] = [
   'enroll',
   'order',

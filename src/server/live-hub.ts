@@ -1,6 +1,7 @@
 import { assert } from '../core/assert.js';
 import type { BatchView } from '../engine/engine.js';
 import type { EngineState } from '../engine/state.js';
+import { orderIdOf } from '../events/types.js';
 import { emptyEarnings } from '../export/summary.js';
 import {
   EARNING_TYPES,
@@ -234,7 +235,7 @@ export class LiveHub {
       const earning = EARNING_INDEX[typeCode]!;
       if (earning !== -1)
         watch.pendingEarnings[earning] = watch.pendingEarnings[earning]! + amountCents;
-      const order = event.type === 'order' || event.type === 'refund' ? event.order : null;
+      const order = orderIdOf(event);
       watch.pending.add(
         seq,
         lines.ordinal[row]!,

@@ -187,6 +187,7 @@ export class EventInserter {
         this.params[at++] = event.type;
         this.params[at++] = event.at;
         this.params[at++] = event.outcome;
+        this.params[at++] = event.orderId;
         this.params[at++] = event.body;
         const count = linesAt(lines, line, event.seq);
         const blob = this.orderLines(event, lines, line, count, blobAt);
@@ -200,7 +201,8 @@ export class EventInserter {
       const event = events[index] as LoggedEvent;
       const count = linesAt(lines, line, event.seq);
       const blob = this.orderLines(event, lines, line, count, 0);
-      this.single.run(event.seq, event.id, event.type, event.at, event.outcome, event.body, blob);
+      const { seq, id, type, at, outcome, orderId, body } = event;
+      this.single.run(seq, id, type, at, outcome, orderId, body, blob);
       line += count;
     }
     assert(line === lines.count, 'every line belongs to an event of the batch');

@@ -90,3 +90,4 @@ export function eventTypeCode(type: UplineEvent['type']): number {
 
 /** The `events.type` code of an order: the only event whose row carries its lines (schema.ts). */
 export const ORDER_EVENT_CODE = eventTypeCode('order');
+export const REFUND_EVENT_CODE = eventTypeCode('refund');

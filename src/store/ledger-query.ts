@@ -15,19 +15,13 @@ import {
   type LineType,
 } from '../ledger/line.js';
 import { emptyEarnings } from '../export/summary.js';
-import { decodeEvent, eventTypeCode, ORDER_EVENT_CODE } from './event-codec.js';
+import { EVENT_TYPES } from '../events/types.js';
 import type { LineRow } from './schema.js';
-
-const REFUND_EVENT = eventTypeCode('refund');
-
-/** An event's body when its lines carry an order id (orders and refunds), else NULL. */
-const EVENT_ORDER_BODY_SQL = (table: string) =>
-  `CASE WHEN ${table}.type IN (${ORDER_EVENT_CODE}, ${REFUND_EVENT}) THEN ${table}.body END`;
 
 /**
  * Newest first from the cursor (beforeSeq, beforeOrdinal), exclusive: at most LIMIT whole lines
  * from one range scan of the line index's primary key, each with a rowid lookup into `events`
- * (type and, for orders and refunds only, the body the order id comes from).
+ * for the event's type and order id (schema.ts: `order_id`), never its body.
  */
 export const RECENT_LINES_SQL = `
 WITH newest AS (
@@ -36,18 +30,18 @@ WITH newest AS (
   ORDER BY seq DESC, ordinal DESC LIMIT @limit)
 SELECT n.seq AS seq, n.ordinal AS ordinal, n.beneficiary AS beneficiary, n.type AS type,
   n.level AS level, n.source AS source, n.amount AS amountCents, e.type AS eventType,
-  ${EVENT_ORDER_BODY_SQL('e')} AS body
+  e.order_id AS orderId
 FROM newest AS n
 JOIN events AS e ON e.seq = n.seq
 ORDER BY n.seq DESC, n.ordinal DESC`;
 
 /** The same two columns for lines the index does not hold yet (ledger-tail.ts). */
-export const EVENT_ORDER_SQL = `
-SELECT type AS eventType, ${EVENT_ORDER_BODY_SQL('events')} AS body FROM events WHERE seq = ?`;
+export const EVENT_ORDER_SQL =
+  'SELECT type AS eventType, order_id AS orderId FROM events WHERE seq = ?';
 
 export interface EventOrderRow {
   readonly eventType: number;
-  readonly body: Buffer | null;
+  readonly orderId: string | null;
 }
 
 export interface RecentLinesParams {
@@ -58,20 +52,15 @@ export interface RecentLinesParams {
 }
 
 /** A line row plus what its order id is derived from. */
-export interface RecentLineRow extends LineRow {
-  readonly eventType: number;
-  readonly body: Buffer | null;
-}
+export interface RecentLineRow extends LineRow, EventOrderRow {}
 
 export type RecentLinesStatement = Database.Statement<[RecentLinesParams], RecentLineRow>;
 
 /** The order a line belongs to, per docs/plan-semantics.md "Lines". */
 function lineOrder(row: RecentLineRow, type: LineType): string | null {
-  if (row.eventType !== ORDER_EVENT_CODE && row.eventType !== REFUND_EVENT) return null;
-  assert(row.body !== null, `event ${row.seq} has no body`);
-  const event = decodeEvent(row.body);
-  assert(event.type === 'order' || event.type === 'refund', `event ${row.seq} type mismatch`);
-  return orderOfLine(event.type, event.order, type);
+  const eventType = EVENT_TYPES[row.eventType];
+  assert(eventType !== undefined, `event ${row.seq} has type code ${row.eventType}`);
+  return orderOfLine(eventType, row.orderId, type);
 }
 
 export function toLines(rows: readonly RecentLineRow[]): Line[] {

@@ -23,7 +23,7 @@ import { LINE_TYPES, lineTypeCode, type EarningType, type Line } from '../ledger
 import type { LineColumns } from '../ledger/line-columns.js';
 import { readOrderLines } from '../../native-layout/index.js';
 import { EventInserter, LineInserter } from './batch-insert.js';
-import { ORDER_EVENT_CODE } from './event-codec.js';
+import { ORDER_EVENT_CODE, REFUND_EVENT_CODE } from './event-codec.js';
 import {
   assertIndexState,
   INDEX_ALL,
@@ -152,6 +152,7 @@ interface Readers {
   readonly plan: Database.Statement<[], string>;
   readonly eventsAfter: Database.Statement<[number], LoggedEvent>;
   readonly eventAt: Database.Statement<[number], LoggedEvent>;
+  readonly orderIdAt: Database.Statement<[number], string | null>;
   readonly orderLines: Database.Statement<[number], { type: number; lines: Buffer | null }>;
   readonly recentLines: RecentLinesStatement;
   readonly earnings: Database.Statement<[], EarningsRow>;
@@ -280,6 +281,15 @@ export class Store {
   eventAt(seq: number): LoggedEvent | undefined {
     assertSafeInteger(seq, 'eventAt seq');
     return this.readers.eventAt.get(seq);
+  }
+
+  /**
+   * The order id of the committed event at `seq` (`orderIdOf` the event): null for an event
+   * that names no order, undefined if no event is committed at `seq`.
+   */
+  orderIdAt(seq: number): string | null | undefined {
+    assertSafeInteger(seq, 'orderIdAt seq');
+    return this.readers.orderIdAt.get(seq);
   }
 
   /**
@@ -467,6 +477,9 @@ function verifySchema(db: Db, file: string): void {
   }
 }
 
+/** A row of `events` as a LoggedEvent (the FROM clause included). */
+const LOGGED_EVENT_COLUMNS = 'seq, id, type, at, outcome, order_id AS orderId, body FROM events';
+
 function prepareReaders(db: Db): Readers {
   const meta = `SELECT value FROM meta WHERE key = `;
   return {
@@ -477,10 +490,11 @@ function prepareReaders(db: Db): Readers {
     ),
     eventOrder: db.prepare(EVENT_ORDER_SQL),
     plan: db.prepare<[], string>(`${meta}'${META_PLAN}'`).pluck(),
-    eventsAfter: db.prepare(
-      'SELECT seq, id, type, at, outcome, body FROM events WHERE seq > ? ORDER BY seq',
-    ),
-    eventAt: db.prepare('SELECT seq, id, type, at, outcome, body FROM events WHERE seq = ?'),
+    eventsAfter: db.prepare(`SELECT ${LOGGED_EVENT_COLUMNS} WHERE seq > ? ORDER BY seq`),
+    eventAt: db.prepare(`SELECT ${LOGGED_EVENT_COLUMNS} WHERE seq = ?`),
+    orderIdAt: db
+      .prepare<[number], string | null>('SELECT order_id FROM events WHERE seq = ?')
+      .pluck(),
     orderLines: db.prepare('SELECT type, lines FROM events WHERE seq = ?'),
     recentLines: db.prepare(RECENT_LINES_SQL),
     earnings: db.prepare(EARNINGS_SQL),
@@ -569,6 +583,8 @@ function assertBatchEvents(events: readonly LoggedEvent[], cursor: number, curso
     assert(Number.isInteger(event.outcome), 'event outcome is not an integer');
     assert(event.outcome >= 0 && event.outcome <= RULE_REASONS.length, 'outcome out of range');
     assert(event.body instanceof Uint8Array && event.body.length > 0, 'event body is empty');
+    const namesOrder = event.type === ORDER_EVENT_CODE || event.type === REFUND_EVENT_CODE;
+    if (namesOrder !== (event.orderId !== null)) fail(`order id of event ${event.seq}`);
   }
 }
 

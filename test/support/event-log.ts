@@ -1,19 +1,21 @@
 import { existsSync } from 'node:fs';
 import * as assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
+import { orderIdOf } from '../../src/events/types.js';
+import { decodeEvent } from '../../src/store/event-codec.js';
 import type { LedgerRow } from './pipeline.js';
 
-/** A logged event as plain values: `[seq, id, type, at, outcome, body as hex]`. */
-export type EventLogRow = readonly [number, string, number, number, number, string];
+/** A logged event as plain values: `[seq, id, type, at, outcome, order id, body as hex]`. */
+export type EventLogRow = readonly [number, string, number, number, number, string | null, string];
 
 /** The whole event log of a database in seq order (read-only connection). */
 export function readEventLog(dbFile: string): EventLogRow[] {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
     const rows = db
-      .prepare('SELECT seq, id, type, at, outcome, hex(body) FROM events ORDER BY seq')
+      .prepare('SELECT seq, id, type, at, outcome, order_id, hex(body) FROM events ORDER BY seq')
       .raw()
-      .all() as [number, string, number, number, number, string][];
+      .all() as [number, string, number, number, number, string | null, string][];
     return rows;
   } finally {
     db.close();
@@ -52,11 +54,12 @@ function scalar(db: Database.Database, sql: string): number | null {
 /**
  * The store's crash invariants, read through a fresh read-only connection: the file is a
  * sound SQLite database, cursor == max(seq) of the log == its row count (no gap), no line
- * belongs to a seq past the cursor or to no logged event, the line index holds what its meta
- * state says (schema.ts: every line up to index_cursor, each event's ordinals 0, 1, ...
- * without a hole; of a run being inserted, beneficiaries below index_run_from only; nothing
- * later), and a stored snapshot is not ahead of the cursor. A missing file,
- * or one killed before its schema existed, counts as an empty log. Returns the cursor.
+ * belongs to a seq past the cursor or to no logged event, each event's order_id is the one its
+ * body names, the line index holds what its meta state says (schema.ts: every line up to
+ * index_cursor, each event's ordinals 0, 1, ... without a hole; of a run being inserted,
+ * beneficiaries below index_run_from only; nothing later), and a stored snapshot is not ahead
+ * of the cursor. A missing file, or one killed before its schema existed, counts as an empty
+ * log. Returns the cursor.
  */
 export function assertLogInvariants(dbFile: string, label: string): number {
   if (!existsSync(dbFile)) return 0;
@@ -79,6 +82,12 @@ export function assertLogInvariants(dbFile: string, label: string): number {
       'SELECT count(*) FROM ledger WHERE seq NOT IN (SELECT seq FROM events)',
     );
     assert.equal(orphans, 0, `${label}: lines without a logged event`);
+    const orderIds = db.prepare<[], [number, string | null, Buffer]>(
+      'SELECT seq, order_id, body FROM events',
+    );
+    for (const [seq, orderId, body] of orderIds.raw().iterate()) {
+      assert.equal(orderId, orderIdOf(decodeEvent(body)), `${label}: order_id of ${seq}`);
+    }
     const meta = (key: string): number => {
       const value = scalar(db, `SELECT value FROM meta WHERE key = '${key}'`);
       assert.ok(value !== null && Number.isSafeInteger(value), `${label}: ${key} ${value}`);
