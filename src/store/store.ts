@@ -68,6 +68,12 @@ export type { LineRow, LoggedEvent } from './schema.js';
 export type { DistributorEarnings } from './ledger-query.js';
 export type { IndexControl, IndexState } from './index-runs.js';
 
+/** `Store.orderRowAt`: an event's order id and, for an order, its lines. */
+export interface CommittedOrderRow {
+  readonly orderId: string | null;
+  readonly lines: LineRow[] | null;
+}
+
 export interface StoreOptions {
   /**
    * FULL (default): the WAL is fsynced at every commit, so an acknowledged batch survives
@@ -152,8 +158,10 @@ interface Readers {
   readonly plan: Database.Statement<[], string>;
   readonly eventsAfter: Database.Statement<[number], LoggedEvent>;
   readonly eventAt: Database.Statement<[number], LoggedEvent>;
-  readonly orderIdAt: Database.Statement<[number], string | null>;
-  readonly orderLines: Database.Statement<[number], { type: number; lines: Buffer | null }>;
+  readonly orderRow: Database.Statement<
+    [number],
+    { type: number; orderId: string | null; lines: Buffer | null }
+  >;
   readonly recentLines: RecentLinesStatement;
   readonly earnings: Database.Statement<[], EarningsRow>;
   readonly earningsOf: EarningsOfStatement;
@@ -284,12 +292,17 @@ export class Store {
   }
 
   /**
-   * The order id of the committed event at `seq` (`orderIdOf` the event): null for an event
-   * that names no order, undefined if no event is committed at `seq`.
+   * What a refund reads of the committed event at `seq`, in one primary-key lookup: its order
+   * id (`orderIdOf` the event: null for an event that names no order), to confirm the order a
+   * refund names, and for an order the lines it wrote (`orderLinesAt`; null for other events).
+   * Undefined if no event is committed at `seq`.
    */
-  orderIdAt(seq: number): string | null | undefined {
-    assertSafeInteger(seq, 'orderIdAt seq');
-    return this.readers.orderIdAt.get(seq);
+  orderRowAt(seq: number): CommittedOrderRow | undefined {
+    assertSafeInteger(seq, 'orderRowAt seq');
+    const row = this.readers.orderRow.get(seq);
+    if (row === undefined) return undefined;
+    const lines = row.type === ORDER_EVENT_CODE ? orderLinesOf(seq, row.lines) : null;
+    return { orderId: row.orderId, lines };
   }
 
   /**
@@ -298,15 +311,10 @@ export class Store {
    * a logged order: nothing else is ever reversed.
    */
   orderLinesAt(seq: number): LineRow[] {
-    assertSafeInteger(seq, 'orderLinesAt seq');
-    const row = this.readers.orderLines.get(seq);
+    const row = this.orderRowAt(seq);
     assert(row !== undefined, `no event at seq ${seq}`);
-    assert(row.type === ORDER_EVENT_CODE, `event ${seq} is not an order`);
-    if (row.lines === null) return [];
-    return readOrderLines(row.lines).map((line, ordinal) => {
-      assertSafeInteger(line.amountCents, 'line amount');
-      return { seq, ordinal, ...line };
-    });
+    assert(row.lines !== null, `event ${seq} is not an order`);
+    return row.lines;
   }
 
   /**
@@ -492,10 +500,7 @@ function prepareReaders(db: Db): Readers {
     plan: db.prepare<[], string>(`${meta}'${META_PLAN}'`).pluck(),
     eventsAfter: db.prepare(`SELECT ${LOGGED_EVENT_COLUMNS} WHERE seq > ? ORDER BY seq`),
     eventAt: db.prepare(`SELECT ${LOGGED_EVENT_COLUMNS} WHERE seq = ?`),
-    orderIdAt: db
-      .prepare<[number], string | null>('SELECT order_id FROM events WHERE seq = ?')
-      .pluck(),
-    orderLines: db.prepare('SELECT type, lines FROM events WHERE seq = ?'),
+    orderRow: db.prepare('SELECT type, order_id AS orderId, lines FROM events WHERE seq = ?'),
     recentLines: db.prepare(RECENT_LINES_SQL),
     earnings: db.prepare(EARNINGS_SQL),
     earningsOf: db.prepare(EARNINGS_OF_SQL),
@@ -561,6 +566,15 @@ function prepareWriter(db: Db, readers: Readers, indexChunkMin: number): Writer 
     commit: (batch, lines, cursor, control) => transaction.immediate(batch, lines, cursor, control),
     indexRest: (lines, cursor) => indexRest.immediate(lines, cursor),
   };
+}
+
+/** An order's ORDER_LINES blob (schema.ts) as its lines; [] for an order that paid nothing. */
+function orderLinesOf(seq: number, blob: Buffer | null): LineRow[] {
+  if (blob === null) return [];
+  return readOrderLines(blob).map((line, ordinal) => {
+    assertSafeInteger(line.amountCents, 'line amount');
+    return { seq, ordinal, ...line };
+  });
 }
 
 function fail(message: string): never {
