@@ -36,7 +36,9 @@ import {
   EARNINGS_OF_SQL,
   EARNINGS_SQL,
   EVENT_ORDER_SQL,
+  RECENT_LINE_COLUMNS,
   RECENT_LINES_SQL,
+  recentLineRow,
   toEarnings,
   toEarningsOf,
   toLines,
@@ -44,6 +46,8 @@ import {
   type EarningsOfStatement,
   type EarningsRow,
   type EventOrderRow,
+  type RecentLineRow,
+  type RecentLinesParams,
   type RecentLinesStatement,
 } from './ledger-query.js';
 import {
@@ -271,7 +275,7 @@ export class Store {
       rows.map((row) => {
         const event = this.readers.eventOrder.get(row.seq);
         assert(event !== undefined, `line of seq ${row.seq} has no committed event`);
-        return { ...row, ...event };
+        return recentLineRow(row, event);
       }),
     );
   }
@@ -501,7 +505,7 @@ function prepareReaders(db: Db): Readers {
     eventsAfter: db.prepare(`SELECT ${LOGGED_EVENT_COLUMNS} WHERE seq > ? ORDER BY seq`),
     eventAt: db.prepare(`SELECT ${LOGGED_EVENT_COLUMNS} WHERE seq = ?`),
     orderRow: db.prepare('SELECT type, order_id AS orderId, lines FROM events WHERE seq = ?'),
-    recentLines: db.prepare(RECENT_LINES_SQL),
+    recentLines: prepareRecentLines(db),
     earnings: db.prepare(EARNINGS_SQL),
     earningsOf: db.prepare(EARNINGS_OF_SQL),
     snapshot: db.prepare('SELECT seq, data FROM snapshot WHERE id = 1'),
@@ -566,6 +570,14 @@ function prepareWriter(db: Db, readers: Readers, indexChunkMin: number): Writer 
     commit: (batch, lines, cursor, control) => transaction.immediate(batch, lines, cursor, control),
     indexRest: (lines, cursor) => indexRest.immediate(lines, cursor),
   };
+}
+
+/** RECENT_LINES_SQL in raw mode, its columns checked against RecentLineRow's order. */
+function prepareRecentLines(db: Db): RecentLinesStatement {
+  const statement = db.prepare<[RecentLinesParams], RecentLineRow>(RECENT_LINES_SQL).raw(true);
+  const names = statement.columns().map((column) => column.name);
+  assert(names.join() === RECENT_LINE_COLUMNS.join(), `recent lines columns: ${names.join()}`);
+  return statement;
 }
 
 /** An order's ORDER_LINES blob (schema.ts) as its lines; [] for an order that paid nothing. */
