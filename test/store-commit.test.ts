@@ -194,6 +194,10 @@ test('an invariant broken late in the batch changes nothing', () => {
     unnamed.events[49] = { ...unnamed.events[49]!, orderId: null };
     const commitUnnamed = () => store.commitBatch(unnamed.events, unnamed.lines, 54);
     cases.push(['order without its order id', commitUnnamed, /order id of event 54/]);
+    const empty = syntheticBatch(4, 50, 1);
+    empty.events[49] = { ...empty.events[49]!, orderId: '' };
+    const commitEmpty = () => store.commitBatch(empty.events, empty.lines, 54);
+    cases.push(['order with an empty order id', commitEmpty, /order id length of event 54/]);
     const named = syntheticBatch(4, 50, 0);
     named.events[49] = { ...withdrawal(54), orderId: 'o-1' };
     const commitNamed = () => store.commitBatch(named.events, named.lines, 54);

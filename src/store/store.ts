@@ -18,7 +18,7 @@ import { AssertionError, assert, assertSafeInteger } from '../core/assert.js';
 import { UplineError } from '../core/errors.js';
 import { EVENT_TYPES } from '../events/types.js';
 import { RULE_REASONS } from '../events/reasons.js';
-import { ID_LENGTH_MAX } from '../events/validate.js';
+import { ID_LENGTH_MAX, ORDER_ID_LENGTH_MAX } from '../events/validate.js';
 import { LINE_TYPES, lineTypeCode, type EarningType, type Line } from '../ledger/line.js';
 import type { LineColumns } from '../ledger/line-columns.js';
 import { readOrderLines } from '../../native-layout/index.js';
@@ -610,7 +610,11 @@ function assertBatchEvents(events: readonly LoggedEvent[], cursor: number, curso
     assert(event.outcome >= 0 && event.outcome <= RULE_REASONS.length, 'outcome out of range');
     assert(event.body instanceof Uint8Array && event.body.length > 0, 'event body is empty');
     const namesOrder = event.type === ORDER_EVENT_CODE || event.type === REFUND_EVENT_CODE;
-    if (namesOrder !== (event.orderId !== null)) fail(`order id of event ${event.seq}`);
+    const orderId = event.orderId;
+    if (namesOrder !== (orderId !== null)) fail(`order id of event ${event.seq}`);
+    if (orderId !== null && !(orderId.length >= 1 && orderId.length <= ORDER_ID_LENGTH_MAX)) {
+      fail(`order id length of event ${event.seq}`);
+    }
   }
 }
 
